@@ -1,0 +1,38 @@
+# rewind — see README.md. `make run` starts the daemon on its embedded default;
+# `make test` installs what the tests need and runs all of them.
+GO       ?= go
+BIN      := bin/rewind
+PKGS     := ./...
+# Packages cheap enough to run under the race detector.
+RACE     := ./policy/... ./vault/... ./blockstore/... ./fileshare/...
+DATA     ?= $(CURDIR)/.cache/run
+
+export PATH := $(PATH):/usr/sbin:/sbin
+
+.PHONY: all build test test-deps bench soak run install clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rewind
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+test: test-deps build
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 20m $(RACE)
+	$(GO) test -timeout 25m $(PKGS)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./blockstore/... | tee .cache/bench.txt
+
+soak: build
+	REWIND_SOAK=1 $(GO) test -timeout 120m -run 'Soak|Kill' ./...
+
+run: build
+	mkdir -p $(DATA)
+	$(BIN) daemon --data $(DATA) --socket $(DATA)/rewind.sock
+
+clean:
+	rm -rf bin .cache
