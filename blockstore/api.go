@@ -39,6 +39,8 @@ func ParseID(s string) (ID, error) {
 var (
 	// ErrWrongPassphrase: the passphrase does not unwrap the master key.
 	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrLocked: the store was opened without its passphrase (see Unlock).
+	ErrLocked = errors.New("store is locked")
 	// ErrNotFound: no chunk with that id is committed in the index.
 	ErrNotFound = errors.New("chunk not found")
 	// ErrNotExist: a shard target has no object of that name.

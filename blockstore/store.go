@@ -22,12 +22,19 @@ func Create(ctx context.Context, dir string, passphrase []byte, targets []Target
 	panic("blockstore.Create: not implemented yet")
 }
 
-// Open opens an existing store. A wrong passphrase gives ErrWrongPassphrase and
-// leaves nothing behind (no lock, no write); an unrecognised directory
-// gives ErrUnknownFormat.
-func Open(ctx context.Context, dir string, passphrase []byte, targets []Target) (*Store, error) {
+// Open opens an existing store's index without its key: the store is locked
+// (Get/Put fail with ErrLocked) until Unlock. An unrecognised directory gives
+// ErrUnknownFormat and is left untouched.
+func Open(ctx context.Context, dir string, targets []Target) (*Store, error) {
 	panic("blockstore.Open: not implemented yet")
 }
+
+// Unlock unwraps the master key with passphrase. A wrong passphrase gives
+// ErrWrongPassphrase and writes nothing.
+func (s *Store) Unlock(passphrase []byte) error { panic("not implemented yet") }
+
+// Locked reports whether the key is not (yet) in memory.
+func (s *Store) Locked() bool { panic("not implemented yet") }
 
 // Close flushes nothing: open (unsealed) data of unflushed writers is dropped.
 func (s *Store) Close() error { panic("not implemented yet") }
