@@ -1,0 +1,134 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// maxBody bounds an API request body: requests are small JSON documents.
+const maxBody = 1 << 20
+
+// handlerFunc serves one endpoint: it decodes its own input from r and
+// returns a value to encode as JSON, or an error (an *Error keeps its code).
+type handlerFunc func(r *http.Request) (any, error)
+
+// route registers pattern (Go 1.22 ServeMux syntax) needing role.
+func (d *Daemon) route(pattern string, need Role, h handlerFunc) {
+	d.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p := principalFrom(r.Context())
+		if p == nil {
+			writeError(w, Errf(CodeUnauthenticated, "no credentials: use the unix socket as root or a member of group %q, or send a bearer token over TCP", d.cfg.SocketGroup))
+			return
+		}
+		if !p.Can(need) {
+			writeError(w, Errf(CodeForbidden, "%s may not do this: it needs the %s role", p.Name, need))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		v, err := h(r)
+		if err != nil {
+			e := d.apiError(err)
+			if e.Code == CodeInternal {
+				d.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Code.HTTPStatus(), e) }
+
+// decode reads a JSON request body into v, refusing unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return Errf(CodeInvalid, "request body: %v", err)
+	}
+	return nil
+}
+
+// listenUnix creates the API socket: parent directory 0755, socket 0660 owned
+// by root and the socket group (when that group exists).
+func listenUnix(path, group string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("socket directory: %w", err)
+	}
+	if err := removeStaleSocket(path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	if g, err := user.LookupGroup(group); err == nil {
+		gid, _ := strconv.Atoi(g.Gid)
+		_ = os.Chown(path, 0, gid)
+	}
+	return ln, nil
+}
+
+// removeStaleSocket removes a socket file nobody answers on; a live one means
+// another daemon runs and is an error.
+func removeStaleSocket(path string) error {
+	if _, err := os.Lstat(path); err != nil {
+		return nil
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return fmt.Errorf("socket %s is in use: another rewind daemon is running (stop it, or pass --socket)", path)
+	}
+	return os.Remove(path)
+}
+
+// serveUnix serves the API on the unix socket, deciding the principal per
+// connection from the peer's credentials.
+func (d *Daemon) serveUnix(ln net.Listener) *http.Server {
+	srv := &http.Server{
+		Handler: d.mux,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return withPrincipal(ctx, peerPrincipal(c, d.cfg.SocketGroup))
+		},
+		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("api server stopped", "err", err)
+		}
+	}()
+	return srv
+}
+
+// bearer extracts the token of an "Authorization: Bearer …" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
