@@ -1,0 +1,181 @@
+package guest
+
+import (
+	"errors"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// backend is what each file-system reader implements; tree turns it into a
+// path-based FS with a small directory cache.
+type backend interface {
+	root() (Entry, error)
+	// readDir lists dir (without "." and ".."), entries fully filled.
+	readDir(dir *Entry) ([]Entry, error)
+	readLink(e *Entry) (string, error)
+	open(e *Entry) (File, error)
+}
+
+const dirCacheSize = 512 // directories kept in memory
+
+type tree struct {
+	typ       string
+	b         backend
+	rootEntry Entry
+
+	mu    sync.Mutex
+	cache map[uint64][]Entry
+	order []uint64 // FIFO eviction
+}
+
+func newTree(typ string, b backend) (*tree, error) {
+	root, err := b.root()
+	if err != nil {
+		return nil, err
+	}
+	if !root.Mode.IsDir() {
+		return nil, corruptf("root is not a directory")
+	}
+	root.Name = "."
+	return &tree{typ: typ, b: b, rootEntry: root, cache: map[uint64][]Entry{}}, nil
+}
+
+func (t *tree) Type() string { return t.typ }
+
+func (t *tree) list(dir *Entry) (ents []Entry, err error) {
+	t.mu.Lock()
+	ents, ok := t.cache[dir.Ino]
+	t.mu.Unlock()
+	if ok {
+		return ents, nil
+	}
+	defer recoverInto(&err, "read directory")
+	ents, err = t.b.readDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
+	ents = dedupe(ents)
+	t.mu.Lock()
+	if _, ok := t.cache[dir.Ino]; !ok {
+		t.cache[dir.Ino] = ents
+		t.order = append(t.order, dir.Ino)
+		if len(t.order) > dirCacheSize {
+			delete(t.cache, t.order[0])
+			t.order = t.order[1:]
+		}
+	}
+	t.mu.Unlock()
+	return ents, nil
+}
+
+// dedupe drops entries with a name seen before, and invalid names (a corrupt
+// directory must not produce "..", "a/b" or "").
+func dedupe(ents []Entry) []Entry {
+	out := ents[:0]
+	for i, e := range ents {
+		if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, "/\x00") {
+			continue
+		}
+		if i > 0 && len(out) > 0 && out[len(out)-1].Name == e.Name {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func cleanName(op, name string) (string, error) {
+	name = strings.TrimPrefix(name, "/")
+	if name == "" {
+		name = "."
+	}
+	if !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	return name, nil
+}
+
+// lookup resolves name to an entry without following any symlink; a symlink
+// in the middle of the path gives ErrNotExist-like ENOTDIR semantics.
+func (t *tree) lookup(op, name string) (Entry, error) {
+	name, err := cleanName(op, name)
+	if err != nil {
+		return Entry{}, err
+	}
+	cur := t.rootEntry
+	if name == "." {
+		return cur, nil
+	}
+	for _, part := range strings.Split(name, "/") {
+		if !cur.Mode.IsDir() {
+			return Entry{}, &fs.PathError{Op: op, Path: name, Err: errNotDir}
+		}
+		ents, err := t.list(&cur)
+		if err != nil {
+			return Entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		i := sort.Search(len(ents), func(i int) bool { return ents[i].Name >= part })
+		if i == len(ents) || ents[i].Name != part {
+			return Entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		cur = ents[i]
+	}
+	return cur, nil
+}
+
+var errNotDir = errors.New("not a directory")
+
+func (t *tree) Stat(name string) (Entry, error) { return t.lookup("stat", name) }
+
+func (t *tree) ReadDir(name string) ([]Entry, error) {
+	e, err := t.lookup("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	if !e.Mode.IsDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errNotDir}
+	}
+	ents, err := t.list(&e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	return append([]Entry(nil), ents...), nil
+}
+
+func (t *tree) Open(name string) (f File, err error) {
+	e, err := t.lookup("open", name)
+	if err != nil {
+		return nil, err
+	}
+	if !e.Mode.IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("not a regular file")}
+	}
+	defer recoverInto(&err, "open "+name)
+	f, err = t.b.open(&e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return f, nil
+}
+
+func (t *tree) Readlink(name string) (s string, err error) {
+	e, err := t.lookup("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	if e.Mode&fs.ModeSymlink == 0 {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	if e.Target != "" {
+		return e.Target, nil
+	}
+	defer recoverInto(&err, "readlink "+name)
+	s, err = t.b.readLink(&e)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return s, nil
+}
