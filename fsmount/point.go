@@ -1,0 +1,76 @@
+package fsmount
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sync"
+)
+
+// pointDir is one recovery point's directory. Its tree is opened on first
+// use and kept for the life of the mount; a failed open is retried on the
+// next access.
+type pointDir struct {
+	v    *catalogView
+	item string
+	p    namedPoint
+	id   uint64
+
+	mu   sync.Mutex
+	tree Dir
+}
+
+var _ IDSpace = (*pointDir)(nil)
+
+// pointDir returns the one pointDir of a point.
+func (v *catalogView) pointDir(item string, p namedPoint) *pointDir {
+	key := "p\x00" + item + "\x00" + p.name
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	d, ok := v.points[key]
+	if !ok || d.p.Root != p.Root {
+		d = &pointDir{v: v, item: item, p: p, id: v.inos.syntheticID(key)}
+		v.points[key] = d
+	}
+	return d
+}
+
+// Attr is synthetic: read-only directory owned by root, dated at the point.
+func (d *pointDir) Attr() Attr {
+	a := d.v.dirAttr("", d.p.Time)
+	a.ID = d.id
+	return a
+}
+
+// IDSpace gives every point its own inode numbering.
+func (d *pointDir) IDSpace() string { return d.item + "\x00" + d.p.name }
+
+func (d *pointDir) root() (Dir, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.tree != nil {
+		return d.tree, nil
+	}
+	t, err := d.v.open(d.v.ctx, d.item, d.p.PointInfo)
+	if err != nil {
+		return nil, fmt.Errorf("open %s point %s of %q: %w", d.p.Kind, d.p.name, d.item, err)
+	}
+	d.tree = t
+	return t, nil
+}
+
+func (d *pointDir) Lookup(ctx context.Context, name string) (Node, error) {
+	t, err := d.root()
+	if err != nil {
+		return nil, err
+	}
+	return t.Lookup(ctx, name)
+}
+
+func (d *pointDir) Entries(ctx context.Context) iter.Seq2[Entry, error] {
+	t, err := d.root()
+	if err != nil {
+		return func(yield func(Entry, error) bool) { yield(Entry{}, err) }
+	}
+	return t.Entries(ctx)
+}
