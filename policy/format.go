@@ -17,6 +17,9 @@ func (s Schedule) String() string {
 		zone = "UTC"
 	}
 	at := strings.Join(s.Times, ", ")
+	if at == "" {
+		return "never (no run times)"
+	}
 	if s.Kind != Weekly {
 		return fmt.Sprintf("%s at %s (%s)", s.Kind, at, zone)
 	}
