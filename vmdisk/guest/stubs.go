@@ -5,7 +5,6 @@ import (
 	"io"
 )
 
-func openExt(r io.ReaderAt, size int64) (backend, error) { return nil, ErrUnsupported }
 func openXFS(r io.ReaderAt, size int64) (backend, error) { return nil, ErrUnsupported }
 func openFAT(r io.ReaderAt, size int64) (backend, error) { return nil, ErrUnsupported }
 func openNTFS(ctx context.Context, r io.ReaderAt, size int64) (backend, error) {
