@@ -1,0 +1,145 @@
+package vmdisk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// fileSink writes a raw file or a block device.
+type fileSink struct {
+	f      *os.File
+	path   string
+	fresh  bool // created by us: zero blocks are already holes
+	device bool
+}
+
+func openFileSink(path string, size int64) (*fileSink, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		if err := f.Truncate(size); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("size new restore target %s: %w", path, err)
+		}
+		return &fileSink{f: f, path: path, fresh: true}, nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create restore target: %w", err)
+	}
+	return openExistingSink(path, size)
+}
+
+func openExistingSink(path string, size int64) (*fileSink, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open restore target: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &fileSink{f: f, path: path, device: st.Mode()&os.ModeDevice != 0}
+	if !s.device {
+		err = f.Truncate(size)
+	} else if devSize, serr := f.Seek(0, io.SeekEnd); serr != nil || devSize < size {
+		err = fmt.Errorf("device %s holds %d bytes, the disk needs %d: use a larger device", path, devSize, size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("restore target %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *fileSink) WriteAt(ctx context.Context, p []byte, off int64) error {
+	if _, err := s.f.WriteAt(p, off); err != nil {
+		return fmt.Errorf("write %s at %d: %w", s.path, off, err)
+	}
+	return nil
+}
+
+func (s *fileSink) Zero(ctx context.Context, off, n int64) error {
+	if s.fresh {
+		return nil
+	}
+	if !s.device {
+		err := unix.Fallocate(int(s.f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+		if err == nil {
+			return nil
+		}
+	}
+	return s.WriteAt(ctx, zeroBlock[:n], off)
+}
+
+func (s *fileSink) ReadAt(ctx context.Context, p []byte, off int64) error {
+	if _, err := s.f.ReadAt(p, off); err != nil {
+		return fmt.Errorf("read back %s at %d: %w", s.path, off, err)
+	}
+	return nil
+}
+
+func (s *fileSink) Sync(ctx context.Context) error { return s.f.Sync() }
+func (s *fileSink) Close() error                   { return s.f.Close() }
+
+// checkTarget refuses the original source without Force and any existing
+// file or device another process holds open.
+func checkTarget(target string, opts RestoreOptions) error {
+	if sourceKind(target) == "nbd" {
+		if target == opts.OriginalSource && !opts.Force {
+			return fmt.Errorf("restore target %s is the item's original source: pass --force to overwrite it", target)
+		}
+		return nil
+	}
+	st, err := os.Stat(target)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("restore target: %w", err)
+	}
+	if orig := originalPath(opts.OriginalSource); orig != "" && !opts.Force {
+		if ost, err := os.Stat(orig); err == nil && os.SameFile(st, ost) {
+			return fmt.Errorf("restore target %s is the item's original source: pass --force to overwrite it", target)
+		}
+	}
+	if pid := holder(st); pid != "" {
+		return fmt.Errorf("restore target %s is open in process %s: stop it (shut the VM down) and retry", target, pid)
+	}
+	return nil
+}
+
+// originalPath is the local path of a source spec, "" for NBD.
+func originalPath(spec string) string {
+	switch sourceKind(spec) {
+	case "nbd":
+		return ""
+	case "qcow2":
+		return strings.TrimPrefix(spec, "qcow2:")
+	}
+	return spec
+}
+
+// holder returns the pid of a process that has the file open, scanning
+// /proc/*/fd, or "" when none is found.
+func holder(st os.FileInfo) string {
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	self := fmt.Sprint(os.Getpid())
+	for _, fd := range fds {
+		pid := strings.Split(fd, "/")[2]
+		if pid == self {
+			continue
+		}
+		if fst, err := os.Stat(fd); err == nil && os.SameFile(st, fst) {
+			return pid
+		}
+	}
+	return ""
+}
