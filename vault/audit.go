@@ -1,0 +1,34 @@
+package vault
+
+import "time"
+
+// AuditRecord notes a security-relevant request: every immutability and
+// soft-delete change and every refused attempt (key v/au/<id>).
+type AuditRecord struct {
+	V         int       `json:"v"`
+	ID        string    `json:"id"`
+	Time      time.Time `json:"time"`
+	Principal string    `json:"principal,omitempty"`
+	Action    string    `json:"action"`
+	Outcome   string    `json:"outcome"` // "done" or "refused"
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// Audit outcomes.
+const (
+	OutcomeDone    = "done"
+	OutcomeRefused = "refused"
+)
+
+// Approval is a pending or decided multi-user approval request (key
+// v/ap/<id>). The daemon runs the flow; the catalog stores it.
+type Approval struct {
+	V          int       `json:"v"`
+	ID         string    `json:"id"`
+	Operation  string    `json:"operation"`
+	Detail     string    `json:"detail,omitempty"`
+	Requester  string    `json:"requester"`
+	Created    time.Time `json:"created"`
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	Approved   time.Time `json:"approved,omitzero"`
+}
