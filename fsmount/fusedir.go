@@ -3,8 +3,8 @@ package fsmount
 import (
 	"context"
 	"errors"
-	"iter"
 	iofs "io/fs"
+	"iter"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"

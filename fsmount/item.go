@@ -3,8 +3,8 @@ package fsmount
 import (
 	"context"
 	"fmt"
-	"iter"
 	iofs "io/fs"
+	"iter"
 	"syscall"
 )
 
@@ -14,7 +14,7 @@ type itemDir struct {
 	name string
 }
 
-func (itemDir) volatile()      {}
+func (itemDir) volatile()    {}
 func (d itemDir) Attr() Attr { return d.v.dirAttr("i\x00"+d.name, d.v.born) }
 
 // points returns the item's points after the mount's point filter, oldest

@@ -104,6 +104,9 @@ func fsOptions(o Options) *fs.Options {
 			MaxWrite:             1 << 20,
 			MaxReadAhead:         1 << 20,
 			EnableSymlinkCaching: true,
+			// Replies come from memory: splicing them through a pipe only
+			// copies once more (and a 1 MiB read does not fit a pipe).
+			DisableSplice: true,
 		},
 		EntryTimeout:    &stable,
 		AttrTimeout:     &stable,

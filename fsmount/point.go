@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"syscall"
 )
 
 // pointDir is one recovery point's directory. Its tree is opened on first
@@ -35,9 +36,18 @@ func (v *catalogView) pointDir(item string, p namedPoint) *pointDir {
 	return d
 }
 
-// Attr is synthetic: read-only directory owned by root, dated at the point.
+// Attr is the tree root's (a share's recorded top directory, so its owner
+// and mode guard the point as they guarded the original). A point that does
+// not open shows as an empty-looking read-only directory dated at the point;
+// listing it then fails with EIO.
 func (d *pointDir) Attr() Attr {
 	a := d.v.dirAttr("", d.p.Time)
+	if t, err := d.root(); err == nil {
+		a = t.Attr()
+		a.Mode = syscall.S_IFDIR | a.Mode&07777
+	} else {
+		d.v.log.Warn("fsmount: point does not open", "item", d.item, "point", d.p.name, "err", err)
+	}
 	a.ID = d.id
 	return a
 }

@@ -3,8 +3,8 @@ package fsmount
 import (
 	"context"
 	"fmt"
-	"iter"
 	iofs "io/fs"
+	"iter"
 	"log/slog"
 	"sync"
 	"syscall"
@@ -51,7 +51,7 @@ func (v *catalogView) dirAttr(key string, t time.Time) Attr {
 // rootDir lists the items.
 type rootDir struct{ v *catalogView }
 
-func (rootDir) volatile()      {}
+func (rootDir) volatile()    {}
 func (r rootDir) Attr() Attr { return r.v.dirAttr("", r.v.born) }
 
 func (r rootDir) items(ctx context.Context) ([]string, error) {
