@@ -28,7 +28,8 @@ func (p Policy) NewPoint(t time.Time, existing []Point) (Point, error) {
 	w := wall(t, loc)
 	first := true
 	for _, e := range existing {
-		if !e.OnDemand && e.Time.Before(t) && sameDay(wall(e.Time, loc), w) {
+		recent := e.Time.Before(t) && t.Sub(e.Time) < 48*time.Hour // a local day spans at most ~26h
+		if recent && !e.OnDemand && sameDay(wall(e.Time, loc), w) {
 			first = false
 			break
 		}
