@@ -2,116 +2,304 @@ package blockstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/klauspost/reedsolomon"
 )
 
 // Store is one vault's chunk store: the Pebble index under Dir/index and the
 // shard objects on the layout's targets. Safe for concurrent use.
-//
-// CONTRACT (bodies are filled in by the blockstore implementation; other
-// packages code against these signatures).
 type Store struct {
-	db *pebble.DB
+	db      *pebble.DB
+	dir     string
+	targets []Target
+	layout  Layout
+	segSize int
+	rs      reedsolomon.Encoder
+	key     atomic.Pointer[keys]
+	keyMu   sync.Mutex // serialises Unlock and ChangePassphrase
+	nonces  *counter
+	segs    *counter
+	hdrs    headerCache
+
+	mu       sync.Mutex
+	open     *segment             // shared open segment, nil when none
+	inflight map[ID]*segment      // chunks appended but not yet committed
+	pending  map[uint64]*segment  // segments allocated and not yet committed or failed
+	writers  map[*Writer]struct{} // open writers
+	gcMarks  map[ID]struct{}      // non-nil while GC runs: chunks referenced since it started
+	closed   bool
+
+	sealSem chan struct{}
+	sealWG  sync.WaitGroup
+	gcMu    sync.Mutex
 }
+
+// Defaults for Options.
+const (
+	DefaultSegmentSize = 32 << 20
+	maxSealsInFlight   = 2
+)
+
+// markerFile sits next to the index; Open refuses a directory without it.
+const (
+	markerFile    = "REWIND-BLOCKSTORE"
+	markerContent = "rewind blockstore format 1\n"
+	indexDir      = "index"
+	masterObject  = "keys/master"
+)
 
 // Create makes a new store in dir (which must be empty or absent) with a fresh
 // random master key wrapped by a key derived from passphrase (argon2id).
 // targets[i] receives shard i of every segment.
 func Create(ctx context.Context, dir string, passphrase []byte, targets []Target, opts Options) (*Store, error) {
-	panic("blockstore.Create: not implemented yet")
+	opts = opts.withDefaults()
+	if err := checkLayout(opts.Layout, targets); err != nil {
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	if err := checkEmpty(dir); err != nil {
+		return nil, err
+	}
+	if err := checkTargetsFree(ctx, targets); err != nil {
+		return nil, err
+	}
+	master, err := randomKey()
+	if err != nil {
+		return nil, err
+	}
+	w, err := wrapMaster(master, passphrase, opts.Layout, opts.SegmentSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := putAll(ctx, targets, masterObject, w.marshal()); err != nil {
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	s, err := initDir(dir, w, targets)
+	if err != nil {
+		return nil, err
+	}
+	s.key.Store(deriveKeys(master))
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Layout == (Layout{}) {
+		o.Layout = Layout{DataShards: 4, ParityShards: 2}
+	}
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	return o
+}
+
+func checkLayout(l Layout, targets []Target) error {
+	if l.DataShards < 1 || l.ParityShards < 0 || l.DataShards+l.ParityShards > 255 {
+		return fmt.Errorf("bad layout %d+%d", l.DataShards, l.ParityShards)
+	}
+	if len(targets) != l.DataShards+l.ParityShards {
+		return fmt.Errorf("layout %d+%d needs %d targets, got %d", l.DataShards, l.ParityShards,
+			l.DataShards+l.ParityShards, len(targets))
+	}
+	return nil
+}
+
+func checkEmpty(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create store %s: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("create store %s: directory is not empty: choose an empty or new directory", dir)
+	}
+	return nil
+}
+
+func checkTargetsFree(ctx context.Context, targets []Target) error {
+	for _, t := range targets {
+		_, err := t.Stat(ctx, masterObject)
+		if err == nil {
+			return fmt.Errorf("target %s already holds a store (%s): use an empty target", t.Name(), masterObject)
+		}
+		if !errors.Is(err, ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+func putAll(ctx context.Context, targets []Target, name string, data []byte) error {
+	for _, t := range targets {
+		if err := t.Put(ctx, name, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// initDir creates the index with the format marker and wrapped key, then the
+// marker file last: a crash in between leaves a dir Open refuses.
+func initDir(dir string, w *wrappedKey, targets []Target) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	opts := pebbleOptions()
+	opts.ErrorIfExists = true
+	db, err := pebble.Open(filepath.Join(dir, indexDir), opts)
+	if err != nil {
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	b := db.NewBatch()
+	b.Set(keyMaster, w.marshal(), nil)
+	b.Set(keyFormat, formatValue(), nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	if err := writeTemp(dir, filepath.Join(dir, markerFile), []byte(markerContent)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	return newStore(db, dir, w, targets)
+}
+
+func newStore(db *pebble.DB, dir string, w *wrappedKey, targets []Target) (*Store, error) {
+	l := w.layout()
+	if err := checkLayout(l, targets); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, dir: dir, targets: targets, layout: l, segSize: max(w.SegSize, 1),
+		inflight: map[ID]*segment{}, pending: map[uint64]*segment{}, writers: map[*Writer]struct{}{},
+		sealSem: make(chan struct{}, maxSealsInFlight)}
+	s.hdrs.m = map[shardRef]*shardHeader{}
+	var err error
+	if l.ParityShards > 0 {
+		s.rs, err = reedsolomon.New(l.DataShards, l.ParityShards)
+	}
+	if err == nil {
+		s.nonces, err = newCounter(db, keyNonceHW, nonceRange)
+	}
+	if err == nil {
+		s.segs, err = newCounter(db, keySegHW, segRange)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return s, nil
 }
 
 // Open opens an existing store's index without its key: the store is locked
 // (Get/Put fail with ErrLocked) until Unlock. An unrecognised directory gives
 // ErrUnknownFormat and is left untouched.
 func Open(ctx context.Context, dir string, targets []Target) (*Store, error) {
-	panic("blockstore.Open: not implemented yet")
+	m, err := os.ReadFile(filepath.Join(dir, markerFile))
+	if err != nil || string(m) != markerContent {
+		return nil, fmt.Errorf("open store %s: %w", dir, ErrUnknownFormat)
+	}
+	if _, err := os.Stat(filepath.Join(dir, indexDir)); err != nil {
+		return nil, fmt.Errorf("open store %s: index missing: %w", dir, ErrUnknownFormat)
+	}
+	opts := pebbleOptions()
+	opts.ErrorIfNotExists = true
+	db, err := pebble.Open(filepath.Join(dir, indexDir), opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	w, err := readFormat(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return newStore(db, dir, w, targets)
+}
+
+func readFormat(db *pebble.DB) (*wrappedKey, error) {
+	v, ok, err := getValue(db, keyFormat)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || string(v) != string(formatValue()) {
+		return nil, ErrUnknownFormat
+	}
+	v, ok, err = getValue(db, keyMaster)
+	if err != nil || !ok {
+		return nil, errors.Join(ErrUnknownFormat, err)
+	}
+	return parseWrappedKey(v)
 }
 
 // Unlock unwraps the master key with passphrase. A wrong passphrase gives
 // ErrWrongPassphrase and writes nothing.
-func (s *Store) Unlock(passphrase []byte) error { panic("not implemented yet") }
+func (s *Store) Unlock(passphrase []byte) error {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	w, err := s.wrapped()
+	if err != nil {
+		return err
+	}
+	m, err := w.unwrap(passphrase)
+	if err != nil {
+		return err
+	}
+	s.key.Store(deriveKeys(m))
+	return nil
+}
+
+func (s *Store) wrapped() (*wrappedKey, error) {
+	v, ok, err := getValue(s.db, keyMaster)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &CorruptionError{Object: "master key", Reason: "missing from index"}
+	}
+	return parseWrappedKey(v)
+}
 
 // Locked reports whether the key is not (yet) in memory.
-func (s *Store) Locked() bool { panic("not implemented yet") }
+func (s *Store) Locked() bool { return s.key.Load() == nil }
+
+func (s *Store) keys() (*keys, error) {
+	k := s.key.Load()
+	if k == nil {
+		return nil, ErrLocked
+	}
+	return k, nil
+}
 
 // Close flushes nothing: open (unsealed) data of unflushed writers is dropped.
-func (s *Store) Close() error { panic("not implemented yet") }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.open = nil
+	s.mu.Unlock()
+	s.sealWG.Wait()
+	return s.db.Close()
+}
 
 // DB is the vault's Pebble database. Keys starting with "v/" belong to the
 // catalog (package vault); every other prefix belongs to blockstore.
 func (s *Store) DB() *pebble.DB { return s.db }
 
 // Layout returns the store's erasure-coding profile.
-func (s *Store) Layout() Layout { panic("not implemented yet") }
+func (s *Store) Layout() Layout { return s.layout }
 
-// ChangePassphrase re-wraps the master key only.
-func (s *Store) ChangePassphrase(ctx context.Context, old, new []byte) error {
-	panic("not implemented yet")
-}
+// Targets returns the shard targets, shard i on element i.
+func (s *Store) Targets() []Target { return append([]Target(nil), s.targets...) }
 
-// ExportKey returns the wrapped master key with its KDF parameters (JSON); it
-// is useless without the passphrase.
-func (s *Store) ExportKey() ([]byte, error) { panic("not implemented yet") }
-
-// Seal encrypts small catalog blobs with a key derived from the master key
-// (AES-256-GCM, authenticated with aad). Open reverses it.
-func (s *Store) SealBlob(plaintext, aad []byte) ([]byte, error)  { panic("not implemented yet") }
-func (s *Store) OpenBlob(ciphertext, aad []byte) ([]byte, error) { panic("not implemented yet") }
-
-// ChunkID computes the id data would get, without storing anything.
-func (s *Store) ChunkID(data []byte) ID { panic("not implemented yet") }
-
-// NewWriter starts a writing session (one per backup job). Every chunk the
-// writer puts or deduplicates against is protected from GC until Close.
-func (s *Store) NewWriter() *Writer { panic("not implemented yet") }
-
-// Get returns a committed chunk's plaintext, verified against its id. Missing
-// or corrupt shards are reconstructed from parity; beyond that a
-// *CorruptionError names segment and chunk.
-func (s *Store) Get(ctx context.Context, id ID) ([]byte, error) { panic("not implemented yet") }
-
-// Has reports whether id is committed.
-func (s *Store) Has(ctx context.Context, id ID) (bool, error) { panic("not implemented yet") }
-
-// GC deletes every chunk live does not yield and that no open Writer holds.
-func (s *Store) GC(ctx context.Context, live Enumerator) (GCStats, error) {
-	panic("not implemented yet")
-}
-
-// Verify checks shard checksums and parity consistency (no key needed); with
-// readData it also decodes every chunk.
-func (s *Store) Verify(ctx context.Context, readData bool) (*VerifyReport, error) {
-	panic("not implemented yet")
-}
-
-// Repair rebuilds missing or corrupt shards from parity, writing new shard
-// objects atomically, and returns what it fixed.
-func (s *Store) Repair(ctx context.Context) (*VerifyReport, error) { panic("not implemented yet") }
-
-// RebuildIndex recreates the chunk index and segment records by reading every
-// segment on the targets (after the Pebble database was lost).
-func (s *Store) RebuildIndex(ctx context.Context) error { panic("not implemented yet") }
-
-// Writer is one ingest session. Safe for concurrent Put from several goroutines.
-type Writer struct{ s *Store }
-
-// Put stores data (at most MaxChunkSize) unless a chunk with its id exists.
-// The chunk becomes durable and visible to Get only after Flush.
-func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
-	panic("not implemented yet")
-}
-
-// Flush seals and commits everything this writer put: shards fsynced on every
-// target, then the index batch committed with sync.
-func (w *Writer) Flush(ctx context.Context) error { panic("not implemented yet") }
-
-// Close ends the session (after Flush, or to abandon it: unflushed chunks are
-// dropped and GC may reclaim them).
-func (w *Writer) Close() error { panic("not implemented yet") }
-
-// NewDirTarget returns a Target storing objects as files under root (created
-// if missing). Put writes a temp file, fsyncs it, renames it into place and
-// fsyncs the directory.
-func NewDirTarget(root string) (Target, error) { panic("not implemented yet") }
+// SegmentSize returns the open segment's sealing threshold in bytes.
+func (s *Store) SegmentSize() int { return s.segSize }

@@ -1,0 +1,184 @@
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Writer is one ingest session. Safe for concurrent Put from several goroutines.
+// Its state is guarded by the store's mutex.
+type Writer struct {
+	s      *Store
+	refs   map[ID]struct{}       // every chunk put or deduplicated against
+	segs   map[*segment]struct{} // uncommitted segments holding chunks it needs
+	closed bool
+}
+
+var errWriterClosed = errors.New("blockstore: writer is closed")
+var errStoreClosed = errors.New("blockstore: store is closed")
+
+// NewWriter starts a writing session (one per backup job). Every chunk the
+// writer puts or deduplicates against is protected from GC until Close.
+func (s *Store) NewWriter() *Writer {
+	w := &Writer{s: s, refs: map[ID]struct{}{}, segs: map[*segment]struct{}{}}
+	s.mu.Lock()
+	s.writers[w] = struct{}{}
+	s.mu.Unlock()
+	return w
+}
+
+// Put stores data (at most MaxChunkSize) unless a chunk with its id exists.
+// The chunk becomes durable and visible to Get only after Flush.
+func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
+	if len(data) > MaxChunkSize {
+		return PutResult{}, fmt.Errorf("put: chunk of %d bytes exceeds %d", len(data), MaxChunkSize)
+	}
+	if err := ctx.Err(); err != nil {
+		return PutResult{}, err
+	}
+	k, err := w.s.keys()
+	if err != nil {
+		return PutResult{}, err
+	}
+	id := k.chunkID(data)
+	if hit, err := w.dedupe(id); err != nil || hit {
+		return PutResult{ID: id}, err
+	}
+	nonce, err := w.s.nonces.take()
+	if err != nil {
+		return PutResult{}, err
+	}
+	return w.append(id, k.encodeEntry(id, data, nonce))
+}
+
+// dedupe records id and reports true when it is committed or in flight.
+func (w *Writer) dedupe(id ID) (bool, error) {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return false, err
+	}
+	if seg := s.inflight[id]; seg != nil {
+		w.refLocked(id, seg)
+		return true, nil
+	}
+	_, ok, err := getValue(s.db, chunkKey(id))
+	if err != nil || !ok {
+		return false, err
+	}
+	w.refLocked(id, nil)
+	return true, nil
+}
+
+func (w *Writer) usableLocked() error {
+	if w.s.closed {
+		return errStoreClosed
+	}
+	if w.closed {
+		return errWriterClosed
+	}
+	return nil
+}
+
+// refLocked protects id from GC and makes Flush wait for seg.
+func (w *Writer) refLocked(id ID, seg *segment) {
+	w.refs[id] = struct{}{}
+	if seg != nil {
+		w.segs[seg] = struct{}{}
+	}
+	if w.s.gcMarks != nil {
+		w.s.gcMarks[id] = struct{}{}
+	}
+}
+
+// append adds an encoded entry to the open segment (a short critical
+// section) and starts sealing when the segment is full.
+func (w *Writer) append(id ID, entry []byte) (PutResult, error) {
+	s := w.s
+	s.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return PutResult{}, err
+	}
+	if seg := s.inflight[id]; seg != nil { // another writer won the race
+		w.refLocked(id, seg)
+		s.mu.Unlock()
+		return PutResult{ID: id}, nil
+	}
+	seg, err := s.openSegmentLocked()
+	if err != nil {
+		s.mu.Unlock()
+		return PutResult{}, err
+	}
+	seg.entries = append(seg.entries, segEntry{id: id, off: uint32(len(seg.buf)), length: uint32(len(entry))})
+	seg.buf = append(seg.buf, entry...)
+	s.inflight[id] = seg
+	w.refLocked(id, seg)
+	var full *segment
+	if len(seg.buf) >= s.segSize {
+		full = s.detachLocked()
+	}
+	s.mu.Unlock()
+	if full != nil {
+		s.startSeal(full)
+	}
+	return PutResult{ID: id, New: true, Stored: len(entry)}, nil
+}
+
+// Flush seals and commits everything this writer put: shards fsynced on every
+// target, then the index batch committed with sync.
+func (w *Writer) Flush(ctx context.Context) error {
+	s := w.s
+	s.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	var seal *segment
+	if _, mine := w.segs[s.open]; mine && s.open != nil {
+		seal = s.detachLocked()
+	}
+	segs := make([]*segment, 0, len(w.segs))
+	for seg := range w.segs {
+		segs = append(segs, seg)
+	}
+	s.mu.Unlock()
+	if seal != nil {
+		s.startSeal(seal)
+	}
+	return w.wait(ctx, segs)
+}
+
+func (w *Writer) wait(ctx context.Context, segs []*segment) error {
+	var errs []error
+	for _, seg := range segs {
+		select {
+		case <-seg.done:
+			errs = append(errs, seg.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	w.s.mu.Lock()
+	for _, seg := range segs {
+		delete(w.segs, seg)
+	}
+	w.s.mu.Unlock()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+// Close ends the session (after Flush, or to abandon it: unflushed chunks are
+// dropped and GC may reclaim them).
+func (w *Writer) Close() error {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	w.closed = true
+	w.refs, w.segs = nil, nil
+	delete(w.s.writers, w)
+	return nil
+}
