@@ -77,7 +77,9 @@ type segRecord struct {
 	created int64
 }
 
-func segKey(seg uint64) []byte { return binary.BigEndian.AppendUint64(append([]byte{}, prefixSeg...), seg) }
+func segKey(seg uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte{}, prefixSeg...), seg)
+}
 
 func (r segRecord) encode() []byte {
 	b := make([]byte, segRecordLen)
@@ -96,7 +98,9 @@ func decodeSegRecord(b []byte) (segRecord, error) {
 		entries: binary.BigEndian.Uint32(b[9:]), created: int64(binary.BigEndian.Uint64(b[13:]))}, nil
 }
 
-func formatValue() []byte { return binary.BigEndian.AppendUint32(append([]byte{}, formatMagic...), formatVersion) }
+func formatValue() []byte {
+	return binary.BigEndian.AppendUint32(append([]byte{}, formatMagic...), formatVersion)
+}
 
 // getValue copies the value of key, reporting found=false when absent.
 func getValue(db *pebble.DB, key []byte) ([]byte, bool, error) {

@@ -125,4 +125,3 @@ func readMasterObject(ctx context.Context, t Target) (*wrappedKey, error) {
 	}
 	return parseWrappedKey(b)
 }
-

@@ -32,17 +32,17 @@ const (
 // wrappedKey is the JSON document stored under "b/key" and as "keys/master"
 // on every target. Wrapped = AES-256-GCM(kek, nonce, master, aad="rewind master key v1").
 type wrappedKey struct {
-	Version  int    `json:"version"`
-	KDF      string `json:"kdf"`
-	Time     uint32 `json:"time"`
-	MemoryK  uint32 `json:"memory_kib"`
-	Threads  uint8  `json:"threads"`
-	Salt     []byte `json:"salt"`
-	Nonce    []byte `json:"nonce"`
-	Wrapped  []byte `json:"wrapped"`
-	Data     int    `json:"data_shards"`
-	Parity   int    `json:"parity_shards"`
-	SegSize  int    `json:"segment_size"`
+	Version int    `json:"version"`
+	KDF     string `json:"kdf"`
+	Time    uint32 `json:"time"`
+	MemoryK uint32 `json:"memory_kib"`
+	Threads uint8  `json:"threads"`
+	Salt    []byte `json:"salt"`
+	Nonce   []byte `json:"nonce"`
+	Wrapped []byte `json:"wrapped"`
+	Data    int    `json:"data_shards"`
+	Parity  int    `json:"parity_shards"`
+	SegSize int    `json:"segment_size"`
 }
 
 var wrapAAD = []byte("rewind master key v1")

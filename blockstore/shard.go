@@ -66,7 +66,7 @@ func parseShardName(name string) (seg uint64, i int, ok bool) {
 	return seg, i, err == nil && err2 == nil && name == shardName(seg, i)
 }
 
-func (h *shardHeader) blocks() int { return int((h.shardLen + h.block - 1) / h.block) }
+func (h *shardHeader) blocks() int      { return int((h.shardLen + h.block - 1) / h.block) }
 func (h *shardHeader) prefixLen() int64 { return shardHeaderLen + 4*int64(h.blocks()) }
 
 // encodeShard builds a whole shard object around data.
