@@ -1,0 +1,137 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rewind-backup/rewind/blockstore"
+	"github.com/rewind-backup/rewind/policy"
+)
+
+func TestEverythingPersistsAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	h, v, clock, dir := testVault(t)
+	weekly := policy.Default()
+	weekly.Retention.Weekly = &policy.WeeklyTier{Weeks: 8, Day: policy.Weekday(time.Sunday)}
+	_, err := v.CreatePolicy(ctx, "weekly", weekly)
+	must(t, err)
+	mustItem(t, v, "db-1", "weekly")
+	p := mustPoint(t, v, "db-1", clock.Now())
+	job, err := v.CreateJob(ctx, Job{Type: JobVerify, RequestedBy: "alice"})
+	must(t, err)
+	_, err = v.FinishJob(ctx, job.ID, nil, "one shard slow")
+	must(t, err)
+	_, err = v.SetSoftDeleteDays(ctx, 30, "alice")
+	must(t, err)
+	_, err = v.SetMultiUserApproval(ctx, true, "alice")
+	must(t, err)
+	bw := Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []time.Weekday{time.Monday}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
+	_, err = v.SetBandwidth(ctx, bw, "alice")
+	must(t, err)
+	req, err := v.CreateApproval(ctx, "disable soft delete", "", "alice")
+	must(t, err)
+	must(t, h.Close())
+
+	h2 := testHost(t, dir, clock)
+	v2, err := h2.Vault("prod-1")
+	must(t, err)
+	if !v2.Locked() {
+		t.Fatal("reopened vault is not locked")
+	}
+	list := h2.List(ctx)
+	if len(list) != 1 || list[0].Name != "prod-1" || !list[0].Locked || list[0].Items != 1 || list[0].Layout.DataShards != 2 {
+		t.Fatalf("List after reopen = %+v", list)
+	}
+	// Catalog reads work while locked.
+	got, err := v2.Point(ctx, "db-1", p.ID)
+	must(t, err)
+	if got.Root != p.Root || !got.Expiry.Equal(p.Expiry) || got.SourceBytes != 100 {
+		t.Fatalf("point after reopen = %+v, want %+v", got, p)
+	}
+	pol, err := v2.Policy(ctx, "weekly")
+	must(t, err)
+	if pol.Spec.Retention.Weekly == nil || pol.Spec.Retention.Weekly.Weeks != 8 {
+		t.Fatalf("policy after reopen = %+v", pol)
+	}
+	s, err := v2.Settings()
+	must(t, err)
+	if s.SoftDeleteDays != 30 || !s.MultiUserApproval || s.Bandwidth.Zone != "Europe/Berlin" || s.Bandwidth.WorkRate != MinRate {
+		t.Fatalf("settings after reopen = %+v", s)
+	}
+	j, err := v2.Job(ctx, job.ID)
+	must(t, err)
+	if j.Status != JobCompletedWithWarnings || len(j.Warnings) != 1 {
+		t.Fatalf("job after reopen = %+v", j)
+	}
+	if _, err := v2.Approval(ctx, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := v2.Unlock([]byte("wrong")); !errors.Is(err, ErrInvalid) || !errors.Is(err, blockstore.ErrWrongPassphrase) {
+		t.Fatalf("Unlock with a wrong passphrase: %v", err)
+	}
+	must(t, v2.Unlock(testPass))
+	if v2.Locked() {
+		t.Fatal("still locked after Unlock")
+	}
+}
+
+func TestNewVaultHasDefaultPolicyAndSettings(t *testing.T) {
+	ctx := context.Background()
+	_, v, _, _ := testVault(t)
+	pols, err := v.Policies(ctx)
+	must(t, err)
+	if len(pols) != 1 || pols[0].Name != DefaultPolicyName || pols[0].Spec.Retention.Daily.Days != 30 {
+		t.Fatalf("policies of a new vault = %+v", pols)
+	}
+	s, err := v.Settings()
+	must(t, err)
+	if s.SoftDeleteDays != 14 || s.Immutability != ImmutabilityOff || s.MultiUserApproval {
+		t.Fatalf("settings of a new vault = %+v", s)
+	}
+	err = v.DeletePolicy(ctx, DefaultPolicyName)
+	wantErr(t, err, ErrInvalid, "cannot be deleted")
+}
+
+func TestIncompleteCreateIsCleanedAndBadDirIsListed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := newClock("2026-01-01T00:00:00Z")
+	// A create that crashed before writing vault.json.
+	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "half", "store"), 0o700))
+	// A directory that is not a vault of a known format.
+	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "alien"), 0o700))
+	must(t, os.WriteFile(filepath.Join(dir, "vaults", "alien", vaultFileName), []byte(`{"format":"other","v":9}`), 0o600))
+	h := testHost(t, dir, clock)
+	if _, err := os.Stat(filepath.Join(dir, "vaults", "half")); !os.IsNotExist(err) {
+		t.Fatalf("incomplete vault directory survives: %v", err)
+	}
+	list := h.List(ctx)
+	if len(list) != 1 || list[0].Name != "alien" || list[0].Error == "" {
+		t.Fatalf("List = %+v", list)
+	}
+	if _, err := h.Vault("alien"); !errors.Is(err, blockstore.ErrUnknownFormat) {
+		t.Fatalf("Vault(alien): %v", err)
+	}
+	if _, err := h.Vault("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Vault(nope): %v", err)
+	}
+	if _, err := h.Create(ctx, "alien", testPass, CreateOptions{}); !errors.Is(err, ErrExists) {
+		t.Fatalf("Create over an unreadable vault: %v", err)
+	}
+}
+
+func TestExportKey(t *testing.T) {
+	_, v, _, _ := testVault(t)
+	path := filepath.Join(t.TempDir(), "key.json")
+	must(t, v.ExportKey(context.Background(), path))
+	fi, err := os.Stat(path)
+	must(t, err)
+	if fi.Mode().Perm() != 0o600 || fi.Size() == 0 {
+		t.Fatalf("key file mode %v size %d", fi.Mode(), fi.Size())
+	}
+	wantErr(t, v.ExportKey(context.Background(), path), ErrExists, path)
+}
