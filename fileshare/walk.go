@@ -1,0 +1,188 @@
+package fileshare
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/rewind-backup/rewind/blockstore"
+	"golang.org/x/sys/unix"
+)
+
+// readDirBatch is how many names one getdents round hands back.
+const readDirBatch = 4096
+
+// walkDir records directory f (path is relative to the source root, "" for
+// the root) and returns its directory object's id. prev is the same
+// directory's object in the previous point (zero: none).
+func (b *backup) walkDir(ctx context.Context, f *os.File, path string, prev blockstore.ID) (blockstore.ID, error) {
+	if b.opts.testHookDir != nil {
+		b.opts.testHookDir(path)
+	}
+	names, err := readNames(f)
+	if err != nil {
+		b.warn("%s: listing stopped early, later entries not backed up: %v", showPath(path), err)
+	}
+	sort.Strings(names)
+	cur := b.prevCursor(ctx, prev, path)
+	db := &dirBuilder{b: b}
+	dirfd := int(f.Fd())
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return blockstore.ID{}, err
+		}
+		pe, err := b.entry(ctx, dirfd, joinPath(path, name), name, cur.find(name))
+		if err != nil {
+			return blockstore.ID{}, err
+		}
+		if pe != nil {
+			if err := db.add(ctx, pe); err != nil {
+				return blockstore.ID{}, err
+			}
+		}
+	}
+	return db.finish(ctx)
+}
+
+// readNames lists a directory in batches (memory: the names only).
+func readNames(f *os.File) ([]string, error) {
+	var all []string
+	for {
+		names, err := f.Readdirnames(readDirBatch)
+		all = append(all, names...)
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return all, err
+		}
+	}
+}
+
+func (b *backup) prevCursor(ctx context.Context, prev blockstore.ID, path string) *dirCursor {
+	if prev.IsZero() {
+		return nil
+	}
+	c, err := openCursor(ctx, b.r, prev)
+	if err != nil {
+		b.warn("%s: previous point's directory unreadable, reading its files again: %v", showPath(path), err)
+		return nil
+	}
+	return c
+}
+
+// entry examines one directory entry. It returns nil (after a warning) for
+// an entry that is skipped, and an error only when the backup must stop.
+func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *Node) (*pending, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		b.warnEntry(path, err)
+		return nil, nil
+	}
+	typ, ok := typeOf(st.Mode)
+	if !ok {
+		b.warn("%s: socket skipped (sockets cannot be backed up)", showPath(path))
+		return nil, nil
+	}
+	n := b.describe(name, &st)
+	n.Type = typ
+	if xs, err := readXattrs(fdPath(dirfd, name)); err != nil {
+		b.warn("%s: extended attributes not all recorded: %v", showPath(path), err)
+		n.Xattrs = xs
+	} else {
+		n.Xattrs = xs
+	}
+	b.entries.Add(1)
+	switch typ {
+	case TypeDir:
+		return b.dirEntry(ctx, dirfd, path, n, &st, prev)
+	case TypeFile:
+		return b.fileEntry(ctx, dirfd, path, n, &st, prev)
+	case TypeSymlink:
+		return b.symlinkEntry(dirfd, path, n)
+	case TypeChar, TypeBlock:
+		n.Rdev = st.Rdev
+		n.Size = 0
+	default:
+		n.Size = 0
+	}
+	return ready(n), nil
+}
+
+func (b *backup) warnEntry(path string, err error) {
+	if errors.Is(err, unix.ENOENT) {
+		b.warn("%s: vanished during the backup, not recorded", showPath(path))
+		return
+	}
+	b.warn("%s: not backed up: %v", showPath(path), err)
+}
+
+func (b *backup) symlinkEntry(dirfd int, path string, n *Node) (*pending, error) {
+	buf := make([]byte, maxTargetLen+1)
+	k, err := unix.Readlinkat(dirfd, n.Name, buf)
+	if err != nil || k > maxTargetLen {
+		if err == nil {
+			err = errors.New("target longer than 4096 bytes")
+		}
+		b.warnEntry(path, err)
+		return nil, nil
+	}
+	n.Target = string(buf[:k])
+	return ready(n), nil
+}
+
+func (b *backup) dirEntry(ctx context.Context, dirfd int, path string, n *Node, st *unix.Stat_t, prev *Node) (*pending, error) {
+	n.Size = 0
+	var prevID blockstore.ID
+	if prev != nil && prev.Type == TypeDir {
+		prevID = prev.subtree
+	}
+	if b.opts.OneFileSystem && st.Dev != b.dev {
+		b.warn("%s: on another file system, recorded empty (OneFileSystem)", showPath(path))
+		return b.emptyDir(ctx, n)
+	}
+	fd, err := openNoatime(dirfd, n.Name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err != nil {
+		b.warn("%s: directory unreadable, recorded empty: %v", showPath(path), err)
+		return b.emptyDir(ctx, n)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	id, err := b.walkDir(ctx, f, path, prevID)
+	if err != nil {
+		return nil, err
+	}
+	n.subtree = id
+	return ready(n), nil
+}
+
+func (b *backup) emptyDir(ctx context.Context, n *Node) (*pending, error) {
+	id, err := b.put(ctx, encodeLeaf(nil))
+	n.subtree = id
+	return ready(n), err
+}
+
+// openNoatime opens with O_NOATIME (so backups do not move atimes) and
+// retries without it where the kernel refuses (not the owner, not root).
+func openNoatime(dirfd int, name string, flags int) (int, error) {
+	fd, err := unix.Openat(dirfd, name, flags|unix.O_NOATIME|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EPERM) {
+		fd, err = unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, 0)
+	}
+	return fd, err
+}
+
+func joinPath(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// showPath renders a recorded path for messages (quoted: names may hold
+// newlines or invalid UTF-8).
+func showPath(p string) string {
+	return quote("/" + p)
+}
