@@ -1,0 +1,231 @@
+package guest
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+	"unicode/utf16"
+
+	ntfs "www.velocidex.com/golang/go-ntfs/parser"
+)
+
+// NTFS through www.velocidex.com/golang/go-ntfs. The library parses the boot
+// sector, MFT, attributes, index records and runlists; this file adds what
+// it lacks for a mount: guarded calls (recover + deadline, see guard), a lock
+// around the library (its context is not documented as concurrency-safe),
+// MFT record numbers as inode numbers, hiding of the metafiles (records
+// 0–15), DOS 8.3 duplicate names dropped, and symlinks/junctions decoded from
+// $REPARSE_POINT ourselves.
+type ntfsFS struct {
+	mu  sync.Mutex
+	ctx *ntfs.NTFSContext
+}
+
+const (
+	ntfsRootRecord     = 5
+	ntfsFirstUser      = 16
+	attrReparsePoint   = 0xC0
+	reparseTagSymlink  = 0xA000000C
+	reparseTagJunction = 0xA0000003
+)
+
+func openNTFS(ctx context.Context, r io.ReaderAt, size int64) (backend, error) {
+	c, err := guard(ctx, "NTFS boot sector and MFT", func() (*ntfs.NTFSContext, error) {
+		return ntfs.GetNTFSContext(r, 0)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ntfs: %w", asCorrupt(err))
+	}
+	return &ntfsFS{ctx: c}, nil
+}
+
+// asCorrupt marks library errors (which are bad data, not I/O) as ErrCorrupt.
+func asCorrupt(err error) error {
+	if err == nil || isCorrupt(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrCorrupt, err)
+}
+
+func isCorrupt(err error) bool {
+	for e := err; e != nil; {
+		if e == ErrCorrupt {
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+// call runs fn under the lock and guard.
+func ntfsCall[T any](n *ntfsFS, what string, fn func() (T, error)) (T, error) {
+	v, err := guard(context.Background(), what, func() (T, error) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return fn()
+	})
+	return v, asCorrupt(err)
+}
+
+func (n *ntfsFS) root() (Entry, error) {
+	return ntfsCall(n, "NTFS root", func() (Entry, error) {
+		m, err := n.ctx.GetMFT(ntfsRootRecord)
+		if err != nil {
+			return Entry{}, err
+		}
+		return n.entry(m, "."), nil
+	})
+}
+
+// entry builds an Entry from an MFT record: times from
+// $STANDARD_INFORMATION, size of the unnamed $DATA, symlink target from
+// $REPARSE_POINT.
+func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
+	e := Entry{Name: name, Ino: uint64(m.Record_number()), Nlink: 1, Mode: 0o644}
+	if m.Flags().IsSet("DIRECTORY") {
+		e.Mode = fs.ModeDir | 0o755
+	}
+	for _, a := range m.EnumerateAttributes(n.ctx) {
+		switch a.Type().Value {
+		case ntfs.ATTR_TYPE_STANDARD_INFORMATION:
+			si := n.ctx.Profile.STANDARD_INFORMATION(a.Data(n.ctx), 0)
+			e.ModTime = si.File_altered_time().Time
+		case ntfs.ATTR_TYPE_DATA:
+			if a.Name() == "" && (a.IsResident() || a.Runlist_vcn_start() == 0) && !e.Mode.IsDir() {
+				e.Size = a.DataSize()
+			}
+		case attrReparsePoint:
+			buf := make([]byte, min(a.DataSize(), 16<<10))
+			k, _ := a.Data(n.ctx).ReadAt(buf, 0)
+			if t, ok := reparseTarget(buf[:k]); ok {
+				e.Mode, e.Target, e.Size = fs.ModeSymlink|0o777, t, int64(len(t))
+			}
+		}
+	}
+	return e
+}
+
+// reparseTarget decodes a symlink or junction reparse buffer:
+//
+//	0 tag  4 data length  8 reserved  then substitute name offset/length,
+//	print name offset/length (u16 each), symlinks a 4-byte flags word,
+//	then the UTF-16 path buffer.
+func reparseTarget(b []byte) (string, bool) {
+	if len(b) < 16 {
+		return "", false
+	}
+	le := binary.LittleEndian
+	tag := le.Uint32(b)
+	buf := 16
+	switch tag {
+	case reparseTagSymlink:
+		buf = 20
+	case reparseTagJunction:
+	default:
+		return "", false
+	}
+	get := func(off, n int) (string, bool) {
+		if buf+off+n > len(b) || n%2 != 0 {
+			return "", false
+		}
+		u := make([]uint16, n/2)
+		for i := range u {
+			u[i] = le.Uint16(b[buf+off+2*i:])
+		}
+		return string(utf16.Decode(u)), true
+	}
+	s, ok := get(int(le.Uint16(b[12:])), int(le.Uint16(b[14:]))) // print name
+	if !ok || s == "" {
+		s, ok = get(int(le.Uint16(b[8:])), int(le.Uint16(b[10:]))) // substitute name
+		s = strings.TrimPrefix(s, `\??\`)
+	}
+	if !ok || s == "" {
+		return "", false
+	}
+	return strings.ReplaceAll(s, `\`, "/"), true
+}
+
+func (n *ntfsFS) readDir(dir *Entry) ([]Entry, error) {
+	return ntfsCall(n, "NTFS directory", func() ([]Entry, error) {
+		m, err := n.ctx.GetMFT(int64(dir.Ino))
+		if err != nil {
+			return nil, err
+		}
+		seen := map[uint64]bool{}
+		var out []Entry
+		for _, rec := range m.Dir(n.ctx) {
+			ref := rec.MftReference()
+			fn := rec.File()
+			if seen[ref] || ref < ntfsFirstUser || fn.NameType().Name == "DOS" {
+				continue
+			}
+			if len(out) >= maxDirEntries {
+				return out, corruptf("ntfs: too many entries")
+			}
+			seen[ref] = true
+			child, err := n.ctx.GetMFT(int64(ref))
+			if err != nil {
+				continue
+			}
+			out = append(out, n.entry(child, fn.Name()))
+		}
+		return out, nil
+	})
+}
+
+func (n *ntfsFS) readLink(e *Entry) (string, error) {
+	return "", corruptf("ntfs: record %d has no symlink target", e.Ino)
+}
+
+func (n *ntfsFS) open(e *Entry) (File, error) {
+	size := e.Size
+	r, err := ntfsCall(n, "NTFS open", func() (io.ReaderAt, error) {
+		m, err := n.ctx.GetMFT(int64(e.Ino))
+		if err != nil {
+			return nil, err
+		}
+		return ntfs.OpenStream(n.ctx, m, ntfs.ATTR_TYPE_DATA, ntfs.WILDCARD_STREAM_ID, "")
+	})
+	if err != nil {
+		if size == 0 {
+			return &memFile{}, nil
+		}
+		return nil, err
+	}
+	return &ntfsFile{n: n, r: r, size: size}, nil
+}
+
+type ntfsFile struct {
+	n    *ntfsFS
+	r    io.ReaderAt
+	size int64
+}
+
+func (f *ntfsFile) Size() int64 { return f.size }
+
+func (f *ntfsFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= f.size {
+		return 0, io.EOF
+	}
+	want := len(p)
+	p = p[:min(int64(len(p)), f.size-off)]
+	k, err := ntfsCall(f.n, "NTFS read", func() (int, error) {
+		k, err := f.r.ReadAt(p, off)
+		if err == io.EOF && k == len(p) {
+			err = nil
+		}
+		return k, err
+	})
+	if err == nil && k < want {
+		err = io.EOF
+	}
+	return k, err
+}
