@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/rewind-backup/rewind/daemon"
+	"github.com/urfave/cli/v2"
+)
+
+func maintenanceCommands() []*cli.Command {
+	var out []*cli.Command
+	for _, verb := range []string{"verify", "gc", "repair"} {
+		out = append(out, &cli.Command{Name: verb, ArgsUsage: "[VAULT]", Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "read-data", Usage: "decode every chunk (verify)"}, &cli.BoolFlag{Name: "no-wait"}, jsonFlag,
+		}, Action: call(maintenance(verb))})
+	}
+	return out
+}
+
+func vaultArg(c *cli.Context) string {
+	if c.NArg() > 0 {
+		return c.Args().First()
+	}
+	return "default"
+}
+
+func maintenance(verb string) func(c *cli.Context, a *api) error {
+	return func(c *cli.Context, a *api) error {
+		var job map[string]any
+		req := daemon.MaintenanceRequest{ReadData: c.Bool("read-data")}
+		if err := a.post("/v1/vaults/"+vaultArg(c)+"/"+verb, req, &job); err != nil {
+			return err
+		}
+		return followJob(c, a, job)
+	}
+}
+
+func usageCommand() *cli.Command {
+	return &cli.Command{Name: "usage", ArgsUsage: "[VAULT]", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		var rows []map[string]any
+		if err := a.get("/v1/vaults/"+vaultArg(c)+"/usage", &rows); err != nil {
+			return err
+		}
+		return listing(c, rows, "item source=source_bytes unique=unique_bytes shared=shared_bytes points")
+	})}
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{Name: "status", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		var st map[string]any
+		if err := a.get("/v1/status", &st); err != nil {
+			return err
+		}
+		return show(c, st, func() error { return printStatus(st) })
+	})}
+}
+
+func printStatus(st map[string]any) error {
+	fmt.Printf("rewind daemon %s, up since %s\n", cell(st["version"]), cell(st["started"]))
+	for _, sec := range []struct{ key, spec string }{
+		{"vaults", "vault=name locked degraded items=item_count"},
+		{"items", "item=name vault state next=next_run last=last_result"},
+		{"running", "job=id type vault item status"},
+		{"mounts", "mountpoint item point expires"},
+	} {
+		rows := rowsOf(st[sec.key])
+		fmt.Printf("\n%s:\n", sec.key)
+		if len(rows) == 0 {
+			fmt.Println("  none")
+			continue
+		}
+		if err := table(rows, cols(sec.spec)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rowsOf(v any) []map[string]any {
+	list, _ := v.([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func tokenCommand() *cli.Command {
+	return &cli.Command{Name: "token", Usage: "API tokens for TCP clients", Subcommands: []*cli.Command{
+		{Name: "create", Flags: []cli.Flag{&cli.StringFlag{Name: "role", Required: true,
+			Usage: "reader, backup-operator, restore-operator, admin or security-admin"}, jsonFlag},
+			Action: call(func(c *cli.Context, a *api) error {
+				var t daemon.TokenCreated
+				if err := a.post("/v1/tokens", daemon.TokenRequest{Role: c.String("role")}, &t); err != nil {
+					return err
+				}
+				return show(c, t, func() error {
+					fmt.Printf("token %s (%s) created. Its secret, shown only now:\n%s\n", t.ID, t.Role, t.Secret)
+					return nil
+				})
+			})},
+		{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+			var rows []map[string]any
+			if err := a.get("/v1/tokens", &rows); err != nil {
+				return err
+			}
+			return listing(c, rows, "id role created by=created_by")
+		})},
+		{Name: "revoke", ArgsUsage: "ID", Action: call(func(c *cli.Context, a *api) error {
+			id, err := oneArg(c, "token ID")
+			if err != nil {
+				return err
+			}
+			return a.del("/v1/tokens/"+url.PathEscape(id), nil)
+		})},
+	}}
+}
+
+func approveCommand() *cli.Command {
+	return &cli.Command{Name: "approve", ArgsUsage: "REQUEST", Usage: "approve a critical operation (security admin, not the requester)",
+		Action: call(func(c *cli.Context, a *api) error {
+			id, err := oneArg(c, "REQUEST")
+			if err != nil {
+				return err
+			}
+			var v map[string]any
+			if err := a.post("/v1/approvals/"+url.PathEscape(id)+"/approve", nil, &v); err != nil {
+				return err
+			}
+			fmt.Printf("request %s approved and carried out\n", id)
+			return nil
+		})}
+}
+
+// approvalHint explains an approval_required answer.
+func approvalHint(err error) error {
+	var e *daemon.Error
+	if errors.As(err, &e) && e.Code == daemon.CodeApprovalRequired {
+		return cli.Exit(fmt.Sprintf("%s\napproval request %s created: a security admin other than you runs \"rewind approve %s\"", e.Message, e.Request, e.Request), 1)
+	}
+	return err
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/rewind-backup/rewind/daemon"
+	"github.com/urfave/cli/v2"
+)
+
+func itemCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "item",
+		Usage: "protected items: disks and shares bound to a policy",
+		Subcommands: []*cli.Command{
+			{Name: "add", ArgsUsage: "NAME", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "vault", Value: "default"},
+				&cli.StringFlag{Name: "policy", Usage: "policy name (default: the vault's default policy)"},
+				&cli.StringFlag{Name: "disk", Usage: "raw file, block device, nbd://…, nbd+unix://… or qcow2:PATH"},
+				&cli.StringFlag{Name: "bitmap", Usage: "dirty bitmap name for changed-block tracking"},
+				&cli.StringFlag{Name: "changed-blocks", Usage: "changed-block list file (rbd diff JSON or extents)"},
+				&cli.StringFlag{Name: "share", Usage: "directory to protect"},
+				&cli.StringFlag{Name: "pre-freeze", Usage: "command run before the capture (application consistency)"},
+				&cli.StringFlag{Name: "post-thaw", Usage: "command run after the capture, always once pre-freeze ran"},
+				&cli.BoolFlag{Name: "fsfreeze", Usage: "allow FIFREEZE of the share's file system (file-system consistency)"},
+			}, Action: call(itemAdd)},
+			{Name: "list", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemList)},
+			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemShow)},
+			{Name: "stop", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag, &cli.BoolFlag{Name: "delete-data", Usage: "soft-delete the item's points"}}, Action: call(itemStop)},
+			{Name: "resume", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("resume"))},
+			{Name: "undelete", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("undelete"))},
+		},
+	}
+}
+
+// itemPath addresses an item by name; the daemon finds its vault unless
+// --vault narrows it.
+func itemPath(c *cli.Context, name, suffix string) string {
+	p := "/v1/items/" + url.PathEscape(name) + suffix
+	if v := c.String("vault"); v != "" {
+		p += "?vault=" + url.QueryEscape(v)
+	}
+	return p
+}
+
+func itemAdd(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "item NAME")
+	if err != nil {
+		return err
+	}
+	if (c.String("disk") == "") == (c.String("share") == "") {
+		return usagef("item add %s: give exactly one of --disk SOURCE or --share DIR", name)
+	}
+	req := daemon.ItemRequest{Name: name, Policy: c.String("policy"), Disk: c.String("disk"), Bitmap: c.String("bitmap"),
+		ChangedBlocks: c.String("changed-blocks"), Share: c.String("share"), PreFreeze: c.String("pre-freeze"),
+		PostThaw: c.String("post-thaw"), FSFreeze: c.Bool("fsfreeze")}
+	var v map[string]any
+	if err := a.post("/v1/vaults/"+c.String("vault")+"/items", req, &v); err != nil {
+		return err
+	}
+	fmt.Printf("item %q added to vault %q\n", name, c.String("vault"))
+	return nil
+}
+
+func itemList(c *cli.Context, a *api) error {
+	p := "/v1/items"
+	if v := c.String("vault"); v != "" {
+		p += "?vault=" + url.QueryEscape(v)
+	}
+	var rows []map[string]any
+	if err := a.get(p, &rows); err != nil {
+		return err
+	}
+	return listing(c, rows, "name vault kind source state policy last=last_point")
+}
+
+func itemShow(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "item NAME")
+	if err != nil {
+		return err
+	}
+	var v map[string]any
+	if err := a.get(itemPath(c, name, ""), &v); err != nil {
+		return err
+	}
+	return record(c, v)
+}
+
+func itemStop(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "item NAME")
+	if err != nil {
+		return err
+	}
+	var v map[string]any
+	if err := a.post(itemPath(c, name, "/stop"), daemon.StopRequest{DeleteData: c.Bool("delete-data")}, &v); err != nil {
+		return approvalHint(err)
+	}
+	fmt.Printf("protection of %q stopped (state: %s)\n", name, cell(v["state"]))
+	return nil
+}
+
+func itemVerb(verb string) func(c *cli.Context, a *api) error {
+	return func(c *cli.Context, a *api) error {
+		name, err := oneArg(c, "item NAME")
+		if err != nil {
+			return err
+		}
+		var v map[string]any
+		if err := a.post(itemPath(c, name, "/"+verb), nil, &v); err != nil {
+			return err
+		}
+		fmt.Printf("item %q: %s done (state: %s)\n", name, verb, cell(v["state"]))
+		return nil
+	}
+}

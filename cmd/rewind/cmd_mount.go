@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/rewind-backup/rewind/daemon"
+	"github.com/urfave/cli/v2"
+)
+
+func mountCommand() *cli.Command {
+	return &cli.Command{Name: "mount", ArgsUsage: "MOUNTPOINT", Usage: "mount recovery points read-only",
+		Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "item"}, &cli.StringFlag{Name: "point", Usage: "RFC 3339 time or latest"},
+			&cli.StringFlag{Name: "expire", Usage: "unmount after this long (default 12h)"},
+			&cli.BoolFlag{Name: "allow-other", Usage: "let other users in (the recorded modes still apply)"}},
+		Action: call(func(c *cli.Context, a *api) error {
+			mp, err := oneArg(c, "MOUNTPOINT")
+			if err != nil {
+				return err
+			}
+			abs, err := filepath.Abs(mp)
+			if err != nil {
+				return err
+			}
+			req := daemon.MountRequest{Mountpoint: abs, Vault: c.String("vault"), Item: c.String("item"),
+				Point: c.String("point"), Expire: c.String("expire"), AllowOther: c.Bool("allow-other")}
+			var m daemon.MountInfo
+			if err := a.post("/v1/mounts", req, &m); err != nil {
+				return err
+			}
+			fmt.Printf("mounted at %s until %s; \"rewind umount %s\" unmounts\n", m.Mountpoint, m.Expires.Format("2006-01-02 15:04 MST"), m.Mountpoint)
+			return nil
+		})}
+}
+
+func umountCommand() *cli.Command {
+	return &cli.Command{Name: "umount", ArgsUsage: "MOUNTPOINT", Action: call(func(c *cli.Context, a *api) error {
+		mp, err := oneArg(c, "MOUNTPOINT")
+		if err != nil {
+			return err
+		}
+		abs, _ := filepath.Abs(mp)
+		return a.del("/v1/mounts?path="+url.QueryEscape(abs), nil)
+	})}
+}
+
+func mountsCommand() *cli.Command {
+	return &cli.Command{Name: "mounts", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		var rows []map[string]any
+		if err := a.get("/v1/mounts", &rows); err != nil {
+			return err
+		}
+		return listing(c, rows, "mountpoint vault item point expires")
+	})}
+}
+
+func restoreCommand() *cli.Command {
+	common := func(extra ...cli.Flag) []cli.Flag {
+		return append([]cli.Flag{vaultFlag, &cli.StringFlag{Name: "point", Required: true, Usage: "RFC 3339 time or latest"},
+			&cli.BoolFlag{Name: "no-wait"}, jsonFlag}, extra...)
+	}
+	return &cli.Command{Name: "restore", Usage: "restore a disk, files, or a share", Subcommands: []*cli.Command{
+		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite the item's original source"},
+			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"},
+			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
+			Action: call(restoreAction("disk"))},
+		{Name: "files", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
+			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"}),
+			Action: call(restoreAction("files"))},
+		{Name: "share", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to"}, &cli.BoolFlag{Name: "original"},
+			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path"},
+			&cli.BoolFlag{Name: "verify"}),
+			Action: call(restoreAction("share"))},
+	}}
+}
+
+func restoreAction(kind string) func(c *cli.Context, a *api) error {
+	return func(c *cli.Context, a *api) error {
+		name, err := oneArg(c, "ITEM")
+		if err != nil {
+			return err
+		}
+		to := c.String("to")
+		if to != "" {
+			if to, err = filepath.Abs(to); err != nil {
+				return err
+			}
+		}
+		if kind == "share" && (to == "") == !c.Bool("original") {
+			return usagef("restore share %s: give --to DIR or --original", name)
+		}
+		req := daemon.RestoreRequest{Kind: kind, Point: c.String("point"), To: to, Force: c.Bool("force"),
+			Verify: c.Bool("verify"), Format: c.String("format"), Paths: c.StringSlice("path"),
+			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict")}
+		var job map[string]any
+		if err := a.post(itemPath(c, name, "/restore"), req, &job); err != nil {
+			return err
+		}
+		return followJob(c, a, job)
+	}
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/rewind-backup/rewind/daemon"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+var passphraseFlag = &cli.StringFlag{Name: "passphrase-file", Usage: "read the vault passphrase from this file (else REWIND_PASSPHRASE, else a prompt)"}
+
+func vaultCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "vault",
+		Usage: "create, list, unlock and configure vaults",
+		Subcommands: []*cli.Command{
+			{Name: "create", ArgsUsage: "NAME", Usage: "create a vault", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "shards", Usage: "comma-separated shard targets (directories), one per shard"},
+				&cli.IntFlag{Name: "data-shards", Value: 4}, &cli.IntFlag{Name: "parity-shards", Value: 2},
+				&cli.BoolFlag{Name: "allow-unsafe-placement"}, passphraseFlag,
+			}, Action: call(vaultCreate)},
+			{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
+			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
+			{Name: "unlock", ArgsUsage: "NAME", Flags: []cli.Flag{passphraseFlag}, Action: call(vaultUnlock)},
+			{Name: "set", ArgsUsage: "NAME", Usage: "change a vault's settings", Flags: []cli.Flag{
+				&cli.IntFlag{Name: "soft-delete-days"},
+				&cli.StringFlag{Name: "immutability", Usage: "off, on or locked (locked is irreversible)"},
+				&cli.BoolFlag{Name: "multi-user-approval"},
+				&cli.StringFlag{Name: "work-hours-rate", Usage: "bandwidth in work hours, e.g. 50MB/s, 800Kbit/s or unlimited"},
+				&cli.StringFlag{Name: "off-hours-rate", Usage: "bandwidth outside work hours"},
+				&cli.StringFlag{Name: "work-hours", Usage: "the work-hours window, e.g. mon-fri@08:00-18:00"},
+				&cli.StringFlag{Name: "tz", Usage: "IANA time zone of the work-hours window (default UTC)"},
+			}, Action: call(vaultSet)},
+			{Name: "key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "to", Required: true, Usage: "file to write the wrapped key to"},
+			}, Action: call(vaultKeyExport)}}},
+		},
+	}
+}
+
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s: want exactly one %s", c.Command.FullName(), what)
+	}
+	return c.Args().First(), nil
+}
+
+func vaultCreate(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	pass, err := readPassphrase(c, true)
+	if err != nil {
+		return err
+	}
+	req := daemon.CreateVaultRequest{Name: name, Passphrase: pass, DataShards: c.Int("data-shards"),
+		ParityShards: c.Int("parity-shards"), AllowUnsafePlacement: c.Bool("allow-unsafe-placement")}
+	if s := c.String("shards"); s != "" {
+		req.Shards = strings.Split(s, ",")
+	}
+	var out map[string]any
+	if err := a.post("/v1/vaults", req, &out); err != nil {
+		return err
+	}
+	fmt.Printf("vault %q created. Keep its passphrase safe: without it the data cannot be read. "+
+		"Run \"rewind vault key export %s --to FILE\" and store that file apart from this host.\n", name, name)
+	return nil
+}
+
+func vaultList(c *cli.Context, a *api) error {
+	var rows []map[string]any
+	if err := a.get("/v1/vaults", &rows); err != nil {
+		return err
+	}
+	return listing(c, rows, "name locked immutability items=item_count data=data_shards parity=parity_shards")
+}
+
+func vaultShow(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	var v map[string]any
+	if err := a.get("/v1/vaults/"+name, &v); err != nil {
+		return err
+	}
+	return record(c, v)
+}
+
+func vaultUnlock(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	pass, err := readPassphrase(c, false)
+	if err != nil {
+		return err
+	}
+	if err := a.post("/v1/vaults/"+name+"/unlock", daemon.UnlockRequest{Passphrase: pass}, nil); err != nil {
+		return err
+	}
+	fmt.Printf("vault %q unlocked\n", name)
+	return nil
+}
+
+func vaultSet(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	var req daemon.VaultSettingsRequest
+	if c.IsSet("soft-delete-days") {
+		n := c.Int("soft-delete-days")
+		req.SoftDeleteDays = &n
+	}
+	setStr := func(flag string, dst **string) {
+		if c.IsSet(flag) {
+			v := c.String(flag)
+			*dst = &v
+		}
+	}
+	setStr("immutability", &req.Immutability)
+	setStr("work-hours-rate", &req.WorkHoursRate)
+	setStr("off-hours-rate", &req.OffHoursRate)
+	setStr("work-hours", &req.WorkHours)
+	setStr("tz", &req.TZ)
+	if c.IsSet("multi-user-approval") {
+		b := c.Bool("multi-user-approval")
+		req.MultiUserApproval = &b
+	}
+	var v map[string]any
+	if err := a.patch("/v1/vaults/"+name, req, &v); err != nil {
+		return approvalHint(err)
+	}
+	return record(c, v)
+}
+
+func vaultKeyExport(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Key []byte `json:"key"`
+	}
+	if err := a.post("/v1/vaults/"+name+"/key-export", nil, &out); err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.String("to"), out.Key, 0o600); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	fmt.Printf("wrapped key of vault %q written to %s (the passphrase is still needed to use it)\n", name, c.String("to"))
+	return nil
+}
+
+// readPassphrase takes --passphrase-file, then REWIND_PASSPHRASE, then a
+// prompt on the terminal (twice when confirm).
+func readPassphrase(c *cli.Context, confirm bool) (string, error) {
+	if f := c.String("passphrase-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", usagef("passphrase file: %v", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if p := os.Getenv("REWIND_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", usagef("no passphrase: pass --passphrase-file, set REWIND_PASSPHRASE, or run on a terminal")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	p, err := prompt("Vault passphrase: ")
+	if err != nil || !confirm {
+		return p, err
+	}
+	again, err := prompt("Repeat passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if again != p {
+		return "", usagef("the passphrases differ")
+	}
+	return p, nil
+}
+
+func prompt(label string) (string, error) {
+	fmt.Fprint(os.Stderr, label)
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	return string(b), err
+}

@@ -1,0 +1,180 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rewind-backup/rewind/blockstore"
+	"github.com/rewind-backup/rewind/fileshare"
+	"github.com/rewind-backup/rewind/vault"
+	"github.com/rewind-backup/rewind/vmdisk"
+)
+
+// defaultOnDemandRetention is how long an on-demand point lives when the
+// request names no retain-until date.
+const defaultOnDemandRetention = 30 * 24 * time.Hour
+
+// freezeTimeout bounds how long a source stays frozen.
+const freezeTimeout = 10 * time.Minute
+
+// backupPlan is one backup to run.
+type backupPlan struct {
+	item          vault.Item
+	onDemand      bool
+	retainUntil   time.Time
+	changedBlocks string
+}
+
+// capture is what either source kind hands back for the point record.
+type capture struct {
+	root        blockstore.ID
+	kind        vault.PointKind
+	sourceBytes int64
+	bytesRead   int64
+	bytesNew    int64
+	sourceState string
+	warnings    []string
+	commit      func(context.Context) error
+}
+
+// startBackup queues a backup job of the item.
+func (d *Daemon) startBackup(v *vault.Vault, plan backupPlan, principal string) (vault.Job, error) {
+	if v.Locked() {
+		return vault.Job{}, lockedError(v.Name())
+	}
+	job := vault.Job{Type: vault.JobBackup, Vault: v.Name(), Item: plan.item.Name, RequestedBy: principal}
+	return d.jobs.submit(v, job, itemKey(v.Name(), plan.item.Name), func(ctx context.Context, jc *jobCtx) error {
+		return d.runBackup(ctx, jc, v, plan)
+	})
+}
+
+func itemKey(vaultName, item string) string { return vaultName + "/" + item }
+
+func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan backupPlan) error {
+	it := plan.item
+	prev, err := latestPoint(ctx, v, it.Name)
+	if err != nil {
+		return err
+	}
+	started := d.now()
+	fz := freeze(ctx, freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data})
+	jc.update(func(j *vault.Job) { j.Consistency = vault.Consistency(fz.Level) })
+	w := v.Store().NewWriter()
+	defer w.Close()
+	c, err := d.capture(ctx, jc, v, it, prev, w, plan)
+	jc.warn(fz.Thaw()...)
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(ctx); err != nil {
+		return fmt.Errorf("store the backup of %s: %w", it.Name, err)
+	}
+	p := vault.Point{Time: started, Item: it.Name, Kind: c.kind, Consistency: vault.Consistency(fz.Level),
+		ConsistencyReason: fz.Reason, SourceBytes: c.sourceBytes, BytesRead: c.bytesRead, BytesStored: c.bytesNew,
+		Root: c.root, SourceState: c.sourceState, Warnings: len(c.warnings) + len(jc.warnings()), Job: jc.job.ID}
+	if plan.onDemand {
+		p.OnDemand, p.RetainUntil = true, plan.retainUntil
+	}
+	jc.warn(c.warnings...)
+	rec, err := v.AddPoint(context.WithoutCancel(ctx), p)
+	if err != nil {
+		return fmt.Errorf("record the recovery point of %s: %w", it.Name, err)
+	}
+	jc.update(func(j *vault.Job) { j.Point = rec.ID })
+	if c.commit != nil {
+		if err := c.commit(context.WithoutCancel(ctx)); err != nil {
+			jc.warn("change tracking could not move on (the next backup compares hashes instead): " + err.Error())
+		}
+	}
+	return nil
+}
+
+// latestPoint returns the item's newest point, or nil.
+func latestPoint(ctx context.Context, v *vault.Vault, item string) (*vault.Point, error) {
+	pts, err := v.Points(ctx, item)
+	if err != nil || len(pts) == 0 {
+		return nil, err
+	}
+	p := pts[len(pts)-1]
+	return &p, nil
+}
+
+func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, prev *vault.Point, w *blockstore.Writer, plan backupPlan) (*capture, error) {
+	lim := d.limiter(v, it)
+	switch it.Source.Kind {
+	case vault.KindDisk:
+		return captureDisk(ctx, jc, v.Store(), w, it, prev, plan, lim)
+	case vault.KindShare:
+		return captureShare(ctx, jc, v.Store(), w, it, prev, lim)
+	}
+	return nil, fmt.Errorf("item %s has unknown source kind %q", it.Name, it.Source.Kind)
+}
+
+func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, plan backupPlan, lim *throttle) (*capture, error) {
+	opts := vmdisk.BackupOptions{Bitmap: it.Source.Bitmap, ChangedBlocksFile: it.Source.ChangedBlocks,
+		Progress: jc.progress, ReadLimiter: lim}
+	if plan.changedBlocks != "" {
+		opts.ChangedBlocksFile = plan.changedBlocks
+	}
+	var p *vmdisk.Prev
+	if prev != nil {
+		p = &vmdisk.Prev{Root: prev.Root, SourceState: prev.SourceState}
+	}
+	res, err := vmdisk.Backup(ctx, w, st, it.Source.Spec, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	kind := vault.Full
+	if res.Kind == "incremental" {
+		kind = vault.Incremental
+	}
+	warns := res.Warnings
+	if res.Method == vmdisk.MethodHashCompare && prev != nil {
+		warns = append(warns, "changed blocks found by hash comparison (all allocated blocks were read)")
+	}
+	return &capture{root: res.Root, kind: kind, sourceBytes: res.SourceBytes, bytesRead: res.BytesRead,
+		bytesNew: res.BytesNew, sourceState: res.SourceState, warnings: dedupe(warns), commit: res.Commit}, nil
+}
+
+func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle) (*capture, error) {
+	var prevRoot blockstore.ID
+	kind := vault.Full
+	if prev != nil {
+		prevRoot, kind = prev.Root, vault.Incremental
+	}
+	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, 0) }}
+	res, err := fileshare.Backup(ctx, w, st, it.Source.Path, prevRoot, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &capture{root: res.Root, kind: kind, sourceBytes: res.SourceBytes, bytesRead: res.BytesRead,
+		bytesNew: res.BytesNew, warnings: res.Warnings}, nil
+}
+
+// limiter throttles a job of item: the item's bandwidth override, else the
+// vault's, both read again every second so changes reach running jobs.
+func (d *Daemon) limiter(v *vault.Vault, it vault.Item) *throttle {
+	return newThrottle(func(t time.Time) int64 {
+		if cur, err := v.Item(context.Background(), it.Name); err == nil && cur.Bandwidth != nil {
+			return cur.Bandwidth.RateAt(t)
+		}
+		s, err := v.Settings()
+		if err != nil {
+			return 0
+		}
+		return s.Bandwidth.RateAt(t)
+	}, d.now)
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Consistency levels a recovery point records, best first.
+const (
+	LevelApplication = "application"
+	LevelFileSystem  = "file-system"
+	LevelCrash       = "crash"
+)
+
+// freezePlan is what an item asks for around its capture.
+type freezePlan struct {
+	PreFreeze string // shell command; success → application-consistent
+	PostThaw  string // shell command; runs once PreFreeze ran, whatever happens
+	FSPath    string // a share path whose file system may be FIFREEZEd
+	DataDir   string // never freeze the file system the daemon writes to
+	Timeout   time.Duration
+}
+
+// frozen is the outcome of freeze: the level reached, why a higher one was
+// not, and the thaw to call exactly once after the capture.
+type frozen struct {
+	Level    string
+	Reason   string
+	Warnings []string
+	thaw     []func() error
+	timer    *time.Timer
+	expired  chan struct{}
+}
+
+// freeze tries application, then file-system, then crash consistency.
+func freeze(ctx context.Context, p freezePlan) *frozen {
+	f := &frozen{Level: LevelCrash, expired: make(chan struct{})}
+	var reasons []string
+	if p.PreFreeze != "" {
+		err := runHook(ctx, p.PreFreeze, p.Timeout)
+		f.thaw = append(f.thaw, func() error { return runHook(context.WithoutCancel(ctx), p.PostThaw, p.Timeout) })
+		if err == nil {
+			f.Level = LevelApplication
+			f.arm(p.Timeout)
+			return f
+		}
+		reasons = append(reasons, "pre-freeze hook failed: "+err.Error())
+	} else {
+		reasons = append(reasons, "no pre-freeze hook")
+	}
+	if p.FSPath != "" {
+		thaw, err := fsFreeze(p.FSPath, p.DataDir)
+		if err == nil {
+			f.thaw = append(f.thaw, thaw)
+			f.Level = LevelFileSystem
+			f.Reason = strings.Join(reasons, "; ")
+			f.arm(p.Timeout)
+			return f
+		}
+		reasons = append(reasons, "file-system freeze: "+err.Error())
+	} else {
+		reasons = append(reasons, "no file-system freeze allowed for this item")
+	}
+	f.Reason = strings.Join(reasons, "; ")
+	f.arm(p.Timeout)
+	return f
+}
+
+// arm thaws early when the freeze outlives its bound; the job records it.
+func (f *frozen) arm(d time.Duration) {
+	if len(f.thaw) == 0 || d <= 0 {
+		return
+	}
+	f.timer = time.AfterFunc(d, func() {
+		close(f.expired)
+		f.runThaw()
+	})
+}
+
+// Thaw runs the thaw steps once and reports problems as warnings.
+func (f *frozen) Thaw() []string {
+	if f.timer != nil && !f.timer.Stop() {
+		<-f.expired
+		return append(f.Warnings, fmt.Sprintf("the freeze outlived its bound and was thawed early; the point is %s-consistent only up to then", f.Level))
+	}
+	return append(f.Warnings, f.runThaw()...)
+}
+
+func (f *frozen) runThaw() []string {
+	var warns []string
+	for i := len(f.thaw) - 1; i >= 0; i-- {
+		if err := f.thaw[i](); err != nil {
+			warns = append(warns, "thaw: "+err.Error())
+		}
+	}
+	f.thaw = nil
+	return warns
+}
+
+// runHook runs cmd with sh -c, bounded by timeout, killing its process group.
+func runHook(ctx context.Context, cmd string, timeout time.Duration) error {
+	if cmd == "" {
+		return nil
+	}
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	out, err := c.CombinedOutput()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("%q did not finish within %s", cmd, timeout)
+	}
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		return fmt.Errorf("%q: %v %s", cmd, err, msg)
+	}
+	return nil
+}
+
+// fsFreeze freezes the file system holding path with FIFREEZE. It refuses
+// when the daemon's own data lives on that file system (the backup would
+// deadlock writing to it).
+func fsFreeze(path, dataDir string) (func() error, error) {
+	var st, dst unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nil, err
+	}
+	if dataDir != "" && unix.Stat(dataDir, &dst) == nil && dst.Dev == st.Dev {
+		return nil, errors.New("the share is on the same file system as the daemon's data directory")
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.IoctlSetInt(fd, ioctlFIFREEZE, 0); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("FIFREEZE: %w", err)
+	}
+	return func() error {
+		defer unix.Close(fd)
+		if err := unix.IoctlSetInt(fd, ioctlFITHAW, 0); err != nil {
+			return fmt.Errorf("FITHAW %s: %w (thaw it with \"fsfreeze -u\")", path, err)
+		}
+		return nil
+	}, nil
+}
+
+
+// FIFREEZE and FITHAW are _IOWR('X', 119, int) and _IOWR('X', 120, int) (linux/fs.h).
+const (
+	ioctlFIFREEZE = 0xC0045877
+	ioctlFITHAW   = 0xC0045878
+)

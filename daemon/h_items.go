@@ -1,0 +1,257 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rewind-backup/rewind/vault"
+)
+
+// itemView is an item as the API shows it.
+type itemView struct {
+	vault.Item
+	Vault     string     `json:"vault"`
+	Kind      string     `json:"kind"`
+	SourceStr string     `json:"source_str"`
+	LastPoint string     `json:"last_point,omitempty"`
+	NextRun   *time.Time `json:"next_run,omitempty"`
+}
+
+func viewItem(vaultName string, it vault.Item, last *vault.Point) itemView {
+	v := itemView{Item: it, Vault: vaultName, Kind: it.Source.Kind, SourceStr: sourceString(it.Source)}
+	if last != nil {
+		v.LastPoint = last.ID
+	}
+	return v
+}
+
+func sourceString(s vault.Source) string {
+	if s.Kind == vault.KindShare {
+		return s.Path
+	}
+	return s.Spec
+}
+
+func (d *Daemon) hAddItem(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var req ItemRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	src, err := itemSource(req)
+	if err != nil {
+		return nil, err
+	}
+	it, err := v.AddItem(r.Context(), vault.ItemSpec{Name: req.Name, Source: src, Policy: req.Policy,
+		PreFreeze: req.PreFreeze, PostThaw: req.PostThaw})
+	if err != nil {
+		return nil, err
+	}
+	d.sched.wake()
+	return viewItem(v.Name(), it, nil), nil
+}
+
+// itemSource checks the source the request names exists and is readable now,
+// so a typo is caught at "item add" and not at 22:30.
+func itemSource(req ItemRequest) (vault.Source, error) {
+	if req.Share != "" {
+		st, err := os.Stat(req.Share)
+		if err != nil || !st.IsDir() {
+			return vault.Source{}, Errf(CodeInvalid, "share %q is not a directory this host can read: mount the export first, or check the path", req.Share)
+		}
+		return vault.Source{Kind: vault.KindShare, Path: req.Share}, nil
+	}
+	if path, ok := localDiskPath(req.Disk); ok {
+		if _, err := os.Stat(path); err != nil {
+			return vault.Source{}, Errf(CodeInvalid, "disk %q: %v (give a raw file, a block device, qcow2:PATH, or an nbd:// URL)", req.Disk, err)
+		}
+	}
+	return vault.Source{Kind: vault.KindDisk, Spec: req.Disk, Bitmap: req.Bitmap, ChangedBlocks: req.ChangedBlocks}, nil
+}
+
+func localDiskPath(spec string) (string, bool) {
+	if p, ok := strings.CutPrefix(spec, "qcow2:"); ok {
+		return p, true
+	}
+	if strings.HasPrefix(spec, "nbd") {
+		return "", false
+	}
+	return spec, spec != ""
+}
+
+// findItem resolves an item by name, in the ?vault= given or in whichever
+// vault holds it.
+func (d *Daemon) findItem(r *http.Request) (*vault.Vault, vault.Item, error) {
+	name := r.PathValue("item")
+	if vn := r.URL.Query().Get("vault"); vn != "" {
+		v, err := d.host.Vault(vn)
+		if err != nil {
+			return nil, vault.Item{}, err
+		}
+		it, err := v.Item(r.Context(), name)
+		return v, it, err
+	}
+	var found []*vault.Vault
+	var item vault.Item
+	for _, info := range d.host.List(r.Context()) {
+		v, err := d.host.Vault(info.Name)
+		if err != nil {
+			continue
+		}
+		if it, err := v.Item(r.Context(), name); err == nil {
+			found, item = append(found, v), it
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, item, Errf(CodeNotFound, "item %q not found in any vault: \"rewind item list\" shows the items", name)
+	case 1:
+		return found[0], item, nil
+	}
+	names := make([]string, len(found))
+	for i, v := range found {
+		names[i] = v.Name()
+	}
+	return nil, item, Errf(CodeInvalid, "item %q exists in vaults %s: pass --vault", name, strings.Join(names, ", "))
+}
+
+func (d *Daemon) hItems(r *http.Request) (any, error) {
+	out := []itemView{}
+	for _, info := range d.host.List(r.Context()) {
+		if vn := r.URL.Query().Get("vault"); vn != "" && vn != info.Name {
+			continue
+		}
+		v, err := d.host.Vault(info.Name)
+		if err != nil {
+			continue
+		}
+		items, err := v.Items(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			out = append(out, d.itemWithRuns(r.Context(), v, it))
+		}
+	}
+	return out, nil
+}
+
+func (d *Daemon) itemWithRuns(ctx context.Context, v *vault.Vault, it vault.Item) itemView {
+	last, _ := latestPoint(ctx, v, it.Name)
+	view := viewItem(v.Name(), it, last)
+	if next, ok := d.sched.nextRun(v.Name(), it.Name); ok {
+		view.NextRun = &next
+	}
+	return view
+}
+
+func (d *Daemon) hItem(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.itemWithRuns(r.Context(), v, it), nil
+}
+
+// pointView is a recovery point as the API shows it.
+type pointView struct {
+	vault.Point
+	Expires string `json:"expires"`
+	BytesNew int64 `json:"bytes_new"`
+}
+
+func (d *Daemon) hPoints(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	pts, err := v.Points(r.Context(), it.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pointView, len(pts))
+	for i, p := range pts {
+		exp := "never"
+		if !p.Expiry.IsZero() {
+			exp = p.Expiry.UTC().Format(time.RFC3339)
+		}
+		out[i] = pointView{Point: p, Expires: exp, BytesNew: p.BytesStored}
+	}
+	return out, nil
+}
+
+func (d *Daemon) hBackup(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	var req BackupRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	plan := backupPlan{item: it, onDemand: true, changedBlocks: req.ChangedBlocks,
+		retainUntil: d.now().Add(defaultOnDemandRetention)}
+	if req.RetainUntil != nil {
+		if !req.RetainUntil.After(d.now()) {
+			return nil, Errf(CodeInvalid, "--retain-until %s is in the past: give a later date", req.RetainUntil.Format(time.RFC3339))
+		}
+		plan.retainUntil = *req.RetainUntil
+	}
+	return d.startBackup(v, plan, principalName(r))
+}
+
+// hStop stops protection; with delete data it is a critical operation.
+func (d *Daemon) hStop(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	var req StopRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if req.DeleteData {
+		if err := d.needApproval(r.Context(), v, opStopDelete, "stop protection of "+it.Name+" and delete its data", principalName(r), pendingOp{Target: it.Name}); err != nil {
+			return nil, err
+		}
+	}
+	if d.jobs.isBusy(itemKey(v.Name(), it.Name)) {
+		return nil, Errf(CodeConflict, "a job of %s is running: wait for it or cancel it (\"rewind jobs --item %s\")", it.Name, it.Name)
+	}
+	it, err = v.StopProtection(r.Context(), it.Name, req.DeleteData, principalName(r))
+	if err != nil {
+		return nil, err
+	}
+	return viewItem(v.Name(), it, nil), nil
+}
+
+func (d *Daemon) hResume(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	it, err = v.ResumeProtection(r.Context(), it.Name)
+	if err != nil {
+		return nil, err
+	}
+	d.sched.wake()
+	return viewItem(v.Name(), it, nil), nil
+}
+
+func (d *Daemon) hUndelete(r *http.Request) (any, error) {
+	v, it, err := d.findItem(r)
+	if err != nil {
+		return nil, err
+	}
+	it, err = v.Undelete(r.Context(), it.Name, principalName(r))
+	if err != nil {
+		return nil, err
+	}
+	return viewItem(v.Name(), it, nil), nil
+}

@@ -1,0 +1,151 @@
+package daemon
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/rewind-backup/rewind/vault"
+)
+
+// jobView is a job as the API shows it, progress flattened for scripts.
+type jobView struct {
+	vault.Job
+	Done  int64   `json:"done"`
+	Total int64   `json:"total"`
+	Rate  float64 `json:"rate"`
+}
+
+func viewJob(j vault.Job) jobView {
+	return jobView{Job: j, Done: j.Progress.Done, Total: j.Progress.Total, Rate: j.Progress.Rate}
+}
+
+func (d *Daemon) hJobs(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	out := []jobView{}
+	for _, info := range d.host.List(r.Context()) {
+		if vn := q.Get("vault"); vn != "" && vn != info.Name {
+			continue
+		}
+		v, err := d.host.Vault(info.Name)
+		if err != nil {
+			continue
+		}
+		jobs, err := v.Jobs(r.Context(), vault.JobFilter{Item: q.Get("item"), Active: q.Get("active") == "1"})
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			out = append(out, viewJob(j))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+// findJob looks a job up in every vault.
+func (d *Daemon) findJob(r *http.Request) (*vault.Vault, vault.Job, error) {
+	id := r.PathValue("id")
+	for _, info := range d.host.List(r.Context()) {
+		v, err := d.host.Vault(info.Name)
+		if err != nil {
+			continue
+		}
+		if j, err := v.Job(r.Context(), id); err == nil {
+			return v, j, nil
+		}
+	}
+	return nil, vault.Job{}, Errf(CodeNotFound, "job %q not found: \"rewind jobs\" lists them", id)
+}
+
+func (d *Daemon) hJob(r *http.Request) (any, error) {
+	_, j, err := d.findJob(r)
+	if err != nil {
+		return nil, err
+	}
+	return viewJob(j), nil
+}
+
+func (d *Daemon) hCancel(r *http.Request) (any, error) {
+	v, j, err := d.findJob(r)
+	if err != nil {
+		return nil, err
+	}
+	if j.Status.Final() {
+		return nil, Errf(CodeConflict, "job %s already ended (%s)", j.ID, j.Status)
+	}
+	if !d.jobs.cancel(j.ID, principalName(r)) {
+		// Not running in this process (left over): record the cancel.
+		if j, err = v.CancelJob(r.Context(), j.ID, principalName(r)); err != nil {
+			return nil, err
+		}
+	}
+	return viewJob(j), nil
+}
+
+func (d *Daemon) hMounts(r *http.Request) (any, error) { return d.mounts.list(), nil }
+
+func (d *Daemon) hMount(r *http.Request) (any, error) {
+	var req MountRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	vn := req.Vault
+	if vn == "" && req.Item != "" {
+		r.SetPathValue("item", req.Item)
+		v, _, err := d.findItem(r)
+		if err != nil {
+			return nil, err
+		}
+		vn = v.Name()
+	}
+	if vn == "" {
+		vn = "default"
+	}
+	v, err := d.host.Vault(vn)
+	if err != nil {
+		return nil, err
+	}
+	if req.Item != "" {
+		if _, err := v.Item(r.Context(), req.Item); err != nil {
+			return nil, err
+		}
+	}
+	return d.mounts.mount(r.Context(), v, req)
+}
+
+func (d *Daemon) hUnmount(r *http.Request) (any, error) {
+	mp := r.URL.Query().Get("path")
+	if mp == "" {
+		return nil, Errf(CodeInvalid, "unmount needs ?path=MOUNTPOINT")
+	}
+	if err := d.mounts.unmount(mp); err != nil {
+		return nil, err
+	}
+	return map[string]string{"unmounted": mp}, nil
+}
+
+func (d *Daemon) hTokens(r *http.Request) (any, error) { return d.tokens.list(), nil }
+
+func (d *Daemon) hCreateToken(r *http.Request) (any, error) {
+	var req TokenRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	role, err := ParseRole(req.Role)
+	if err != nil {
+		return nil, err
+	}
+	t, secret, err := d.tokens.create(role, principalName(r), d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("token created", "token", t.ID, "role", role, "by", principalName(r))
+	return TokenCreated{TokenInfo: t, Secret: secret}, nil
+}
+
+func (d *Daemon) hRevokeToken(r *http.Request) (any, error) {
+	if err := d.tokens.revoke(r.PathValue("id")); err != nil {
+		return nil, err
+	}
+	return map[string]string{"revoked": r.PathValue("id")}, nil
+}

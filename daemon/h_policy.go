@@ -1,0 +1,197 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/rewind-backup/rewind/policy"
+	"github.com/rewind-backup/rewind/vault"
+)
+
+// policyView is a policy as the API shows it, with a one-line summary.
+type policyView struct {
+	vault.Policy
+	Summary string `json:"summary"`
+}
+
+func viewPolicy(p vault.Policy) policyView { return policyView{Policy: p, Summary: p.Spec.String()} }
+
+// buildPolicy turns the CLI's flags into a policy, starting from base (nil
+// for a new policy: then a schedule and at least one tier are required).
+func buildPolicy(req PolicyRequest, base *policy.Policy) (policy.Policy, error) {
+	var p policy.Policy
+	if base != nil {
+		p = *base
+	}
+	if err := buildSchedule(req, &p); err != nil {
+		return p, err
+	}
+	if err := buildRetention(req, &p.Retention); err != nil {
+		return p, err
+	}
+	if err := p.Validate(); err != nil {
+		return p, Errf(CodeInvalid, "%v", err)
+	}
+	return p, nil
+}
+
+func buildSchedule(req PolicyRequest, p *policy.Policy) error {
+	var err error
+	switch {
+	case req.Daily != "" && req.Weekly != "":
+		return Errf(CodeInvalid, "give --daily or --weekly, not both")
+	case req.Daily != "":
+		p.Schedule, err = policy.ParseDaily(req.Daily)
+	case req.Weekly != "":
+		p.Schedule, err = policy.ParseWeekly(req.Weekly)
+	case p.Schedule.Kind == "":
+		return Errf(CodeInvalid, "a policy needs a schedule: --daily HH:MM[,HH:MM…] or --weekly DAY[,DAY…]@HH:MM[,…]")
+	}
+	if err != nil {
+		return Errf(CodeInvalid, "%v", err)
+	}
+	if req.TZ != "" || req.Daily != "" || req.Weekly != "" {
+		zone, err := policy.ParseZone(req.TZ)
+		if err != nil {
+			return Errf(CodeInvalid, "%v", err)
+		}
+		if req.TZ != "" || p.Schedule.Zone == "" {
+			p.Schedule.Zone = zone
+		}
+	}
+	return nil
+}
+
+func buildRetention(req PolicyRequest, r *policy.Retention) error {
+	var err error
+	if req.KeepDaily != "" {
+		if r.Daily, err = policy.ParseKeepDaily(req.KeepDaily); err != nil {
+			return Errf(CodeInvalid, "%v", err)
+		}
+	}
+	if req.KeepWeekly != "" {
+		if r.Weekly, err = policy.ParseKeepWeekly(req.KeepWeekly); err != nil {
+			return Errf(CodeInvalid, "%v", err)
+		}
+	}
+	if req.KeepMonthly != "" {
+		if r.Monthly, err = policy.ParseKeepMonthly(req.KeepMonthly); err != nil {
+			return Errf(CodeInvalid, "%v", err)
+		}
+	}
+	if req.KeepYearly != "" {
+		if r.Yearly, err = policy.ParseKeepYearly(req.KeepYearly); err != nil {
+			return Errf(CodeInvalid, "%v", err)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) hPolicies(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	list, err := v.Policies(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policyView, len(list))
+	for i, p := range list {
+		out[i] = viewPolicy(p)
+	}
+	return out, nil
+}
+
+func (d *Daemon) hPolicy(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := v.Policy(r.Context(), r.PathValue("policy"))
+	if err != nil {
+		return nil, err
+	}
+	return viewPolicy(p), nil
+}
+
+func (d *Daemon) hCreatePolicy(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var req PolicyRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	spec, err := buildPolicy(req, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := v.CreatePolicy(r.Context(), req.Name, spec)
+	if err != nil {
+		return nil, err
+	}
+	return viewPolicy(p), nil
+}
+
+// hUpdatePolicy changes a policy; shortening retention is a critical
+// operation (and refused outright on an immutable vault).
+func (d *Daemon) hUpdatePolicy(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var req PolicyRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	name := r.PathValue("policy")
+	cur, err := v.Policy(r.Context(), name)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := buildPolicy(req, &cur.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Retention.Shortens(cur.Spec.Retention) {
+		s, _ := v.Settings()
+		if !s.Immutability.Guarded() {
+			err := d.needApproval(r.Context(), v, opPolicyChange, "shorten the retention of policy "+name, principalName(r), pendingOp{Target: name, Policy: &req})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d.applyPolicy(r.Context(), v, name, req, principalName(r))
+}
+
+func (d *Daemon) applyPolicy(ctx context.Context, v *vault.Vault, name string, req PolicyRequest, who string) (any, error) {
+	cur, err := v.Policy(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := buildPolicy(req, &cur.Spec)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := v.UpdatePolicy(ctx, name, spec, who)
+	if err != nil {
+		return nil, err
+	}
+	d.sched.wake()
+	return viewPolicy(p), nil
+}
+
+func (d *Daemon) hDeletePolicy(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.DeletePolicy(r.Context(), r.PathValue("policy")); err != nil {
+		return nil, err
+	}
+	return map[string]string{"deleted": r.PathValue("policy")}, nil
+}
+

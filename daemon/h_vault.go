@@ -1,0 +1,192 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/rewind-backup/rewind/vault"
+)
+
+// vaultView is a vault as the API shows it.
+type vaultView struct {
+	vault.VaultInfo
+	ItemCount    int  `json:"item_count"`
+	DataShards   int  `json:"data_shards"`
+	ParityShards int  `json:"parity_shards"`
+	Immutability string `json:"immutability"`
+	Degraded     bool `json:"degraded"`
+}
+
+func viewVault(info vault.VaultInfo) vaultView {
+	return vaultView{VaultInfo: info, ItemCount: info.Items, DataShards: info.Layout.DataShards,
+		ParityShards: info.Layout.ParityShards, Immutability: string(info.Settings.Immutability)}
+}
+
+func (d *Daemon) hVaults(r *http.Request) (any, error) {
+	infos := d.host.List(r.Context())
+	out := make([]vaultView, len(infos))
+	for i, info := range infos {
+		out[i] = viewVault(info)
+	}
+	return out, nil
+}
+
+func (d *Daemon) hVault(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return viewVault(v.Info(r.Context())), nil
+}
+
+func (d *Daemon) hCreateVault(r *http.Request) (any, error) {
+	var req CreateVaultRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Passphrase) < 8 {
+		return nil, Errf(CodeInvalid, "the passphrase of vault %q is too short: use at least 8 characters (a long random one is best)", req.Name)
+	}
+	layout := vault.StorageLayout{DataShards: req.DataShards, ParityShards: req.ParityShards, Targets: req.Shards}
+	if err := checkPlacement(layout, req.AllowUnsafePlacement); err != nil {
+		return nil, err
+	}
+	v, err := d.host.Create(r.Context(), req.Name, []byte(req.Passphrase), vault.CreateOptions{Layout: layout})
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("vault created", "vault", req.Name, "by", principalName(r))
+	return viewVault(v.Info(r.Context())), nil
+}
+
+// checkPlacement refuses layouts where one target holds more than the parity
+// count of a stripe's shards: losing that target would lose data.
+func checkPlacement(l vault.StorageLayout, allowUnsafe bool) error {
+	if len(l.Targets) == 0 || allowUnsafe {
+		return nil
+	}
+	count := map[string]int{}
+	for _, t := range l.Targets {
+		count[filepath.Clean(t)]++
+	}
+	parity := l.ParityShards
+	if parity == 0 {
+		parity = vault.DefaultParityShards
+	}
+	for t, n := range count {
+		if n > parity {
+			return Errf(CodeInvalid, "shard target %s would hold %d shards of every segment but only %d may be lost: losing it would lose data. Give distinct targets, or pass --allow-unsafe-placement", t, n, parity)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) hUnlock(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var req UnlockRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	d.unlockMu.Lock()
+	defer d.unlockMu.Unlock()
+	if !v.Locked() {
+		return viewVault(v.Info(r.Context())), nil
+	}
+	if err := v.Unlock([]byte(req.Passphrase)); err != nil {
+		return nil, err
+	}
+	d.log.Info("vault unlocked", "vault", v.Name(), "by", principalName(r))
+	return viewVault(v.Info(r.Context())), nil
+}
+
+func (d *Daemon) hKeyExport(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp("", "rewind-key-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if err := v.ExportKey(r.Context(), tmp.Name()); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{"key": b}, nil
+}
+
+// hVaultSettings applies the settings the request names. Lowering
+// immutability and disabling soft delete are critical: with multi-user
+// approval on they wait for a security admin's approval.
+func (d *Daemon) hVaultSettings(r *http.Request) (any, error) {
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var req VaultSettingsRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if crit := criticalSettings(v, req); crit != "" {
+		if err := d.needApproval(r.Context(), v, opVaultSettings, crit, principalName(r), pendingOp{Settings: &req}); err != nil {
+			return nil, err
+		}
+	}
+	return d.applySettings(r.Context(), v, req, principalName(r))
+}
+
+func criticalSettings(v *vault.Vault, req VaultSettingsRequest) string {
+	s, err := v.Settings()
+	if err != nil {
+		return ""
+	}
+	if req.Immutability != nil && vault.Immutability(*req.Immutability) == vault.ImmutabilityOff && s.Immutability != vault.ImmutabilityOff {
+		return "turn immutability off"
+	}
+	if req.SoftDeleteDays != nil && *req.SoftDeleteDays == 0 && s.SoftDeleteDays != 0 {
+		return "disable soft delete"
+	}
+	return ""
+}
+
+func (d *Daemon) applySettings(ctx context.Context, v *vault.Vault, req VaultSettingsRequest, who string) (any, error) {
+	if req.SoftDeleteDays != nil {
+		if _, err := v.SetSoftDeleteDays(ctx, *req.SoftDeleteDays, who); err != nil {
+			return nil, err
+		}
+	}
+	if req.Immutability != nil {
+		if _, err := v.SetImmutability(ctx, vault.Immutability(*req.Immutability), who); err != nil {
+			return nil, err
+		}
+	}
+	if req.MultiUserApproval != nil {
+		if _, err := v.SetMultiUserApproval(ctx, *req.MultiUserApproval, who); err != nil {
+			return nil, err
+		}
+	}
+	if req.WorkHoursRate != nil || req.OffHoursRate != nil || req.WorkHours != nil {
+		s, err := v.Settings()
+		if err != nil {
+			return nil, err
+		}
+		b, err := bandwidthFrom(s.Bandwidth, req)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := v.SetBandwidth(ctx, b, who); err != nil {
+			return nil, err
+		}
+	}
+	return viewVault(v.Info(ctx)), nil
+}

@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/rewind-backup/rewind/blockstore"
+	"github.com/rewind-backup/rewind/vault"
+)
+
+// routes registers every endpoint (API.md documents them) with the least
+// role that may call it.
+func (d *Daemon) routes() {
+	d.route("GET /v1/status", RoleReader, d.hStatus)
+	d.route("POST /v1/log-level", RoleAdmin, d.hLogLevel)
+
+	d.route("GET /v1/vaults", RoleReader, d.hVaults)
+	d.route("POST /v1/vaults", RoleAdmin, d.hCreateVault)
+	d.route("GET /v1/vaults/{vault}", RoleReader, d.hVault)
+	d.route("PATCH /v1/vaults/{vault}", RoleAdmin, d.hVaultSettings)
+	d.route("POST /v1/vaults/{vault}/unlock", RoleAdmin, d.hUnlock)
+	d.route("POST /v1/vaults/{vault}/key-export", RoleAdmin, d.hKeyExport)
+	d.route("GET /v1/vaults/{vault}/usage", RoleReader, d.hUsage)
+	d.route("POST /v1/vaults/{vault}/verify", RoleAdmin, d.hMaintenance(vault.JobVerify))
+	d.route("POST /v1/vaults/{vault}/gc", RoleAdmin, d.hMaintenance(vault.JobGC))
+	d.route("POST /v1/vaults/{vault}/repair", RoleAdmin, d.hMaintenance(vault.JobRepair))
+
+	d.route("GET /v1/vaults/{vault}/policies", RoleReader, d.hPolicies)
+	d.route("POST /v1/vaults/{vault}/policies", RoleAdmin, d.hCreatePolicy)
+	d.route("GET /v1/vaults/{vault}/policies/{policy}", RoleReader, d.hPolicy)
+	d.route("PATCH /v1/vaults/{vault}/policies/{policy}", RoleAdmin, d.hUpdatePolicy)
+	d.route("DELETE /v1/vaults/{vault}/policies/{policy}", RoleAdmin, d.hDeletePolicy)
+
+	d.route("POST /v1/vaults/{vault}/items", RoleBackupOperator, d.hAddItem)
+	d.route("GET /v1/items", RoleReader, d.hItems)
+	d.route("GET /v1/items/{item}", RoleReader, d.hItem)
+	d.route("GET /v1/items/{item}/points", RoleReader, d.hPoints)
+	d.route("POST /v1/items/{item}/backup", RoleBackupOperator, d.hBackup)
+	d.route("POST /v1/items/{item}/restore", RoleRestoreOperator, d.hRestore)
+	d.route("POST /v1/items/{item}/stop", RoleAdmin, d.hStop)
+	d.route("POST /v1/items/{item}/resume", RoleAdmin, d.hResume)
+	d.route("POST /v1/items/{item}/undelete", RoleAdmin, d.hUndelete)
+
+	d.route("GET /v1/jobs", RoleReader, d.hJobs)
+	d.route("GET /v1/jobs/{id}", RoleReader, d.hJob)
+	d.route("POST /v1/jobs/{id}/cancel", RoleBackupOperator, d.hCancel)
+
+	d.route("GET /v1/mounts", RoleReader, d.hMounts)
+	d.route("POST /v1/mounts", RoleReader, d.hMount)
+	d.route("DELETE /v1/mounts", RoleReader, d.hUnmount)
+
+	d.route("GET /v1/tokens", RoleAdmin, d.hTokens)
+	d.route("POST /v1/tokens", RoleAdmin, d.hCreateToken)
+	d.route("DELETE /v1/tokens/{id}", RoleAdmin, d.hRevokeToken)
+	d.route("GET /v1/approvals", RoleReader, d.hApprovals)
+	d.route("POST /v1/approvals/{id}/approve", RoleSecurityAdmin, d.hApprove)
+}
+
+// apiError turns any error into the API's error body: catalog refusals keep
+// their sentence and get their code; anything else is internal.
+func (d *Daemon) apiError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var ve *vault.Error
+	msg := err.Error()
+	if errors.As(err, &ve) {
+		msg = ve.Error()
+	}
+	for _, m := range []struct {
+		kind error
+		code Code
+	}{
+		{vault.ErrNotFound, CodeNotFound}, {vault.ErrExists, CodeExists}, {vault.ErrInvalid, CodeInvalid},
+		{vault.ErrLocked, CodeLocked}, {blockstore.ErrLocked, CodeLocked}, {vault.ErrImmutable, CodeRefused},
+		{vault.ErrConflict, CodeConflict}, {blockstore.ErrWrongPassphrase, CodeInvalid},
+	} {
+		if errors.Is(err, m.kind) {
+			return &Error{Code: m.code, Message: msg}
+		}
+	}
+	return &Error{Code: CodeInternal, Message: msg}
+}
+
+func lockedError(name string) *Error {
+	return Errf(CodeLocked, "vault %q is locked: run \"rewind vault unlock %s\"", name, name)
+}
+
+// vaultOf finds the vault named in the path.
+func (d *Daemon) vaultOf(r *http.Request) (*vault.Vault, error) {
+	return d.host.Vault(r.PathValue("vault"))
+}
+
+func principalName(r *http.Request) string {
+	if p := principalFrom(r.Context()); p != nil {
+		return p.Name
+	}
+	return ""
+}
