@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ func ParseWeekly(spec string) (Schedule, error) {
 	if err != nil {
 		return Schedule{}, fmt.Errorf("%w (syntax: %s)", err, weeklySyntax)
 	}
+	slices.Sort(days)
 	return Schedule{Kind: Weekly, Times: times, Weekdays: days}, nil
 }
 

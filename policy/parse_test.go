@@ -17,7 +17,7 @@ func TestParseSchedule(t *testing.T) {
 		{"daily", "1:00,2:00,3:00,4:00", Schedule{}, "give 1 to 3"},
 		{"daily", "25:00", Schedule{}, "syntax: --daily HH:MM[,HH:MM…]"},
 		{"daily", "", Schedule{}, `time "" is not valid`},
-		{"weekly", "mon,Thursday@22:30", weekly("", []Weekday{1, 4}, "22:30"), ""},
+		{"weekly", "Thursday,mon@22:30", weekly("", []Weekday{1, 4}, "22:30"), ""},
 		{"weekly", "SUN@02:30,04:00", weekly("", []Weekday{0}, "02:30", "04:00"), ""},
 		{"weekly", "mon,thu", Schedule{}, "has no @ between days and times"},
 		{"weekly", "mon,xyz@10:00", Schedule{}, `weekday "xyz" is not recognised: use Mon, Tue`},

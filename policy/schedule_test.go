@@ -51,6 +51,8 @@ func TestNext(t *testing.T) {
 		{"Berlin spring forward 02:30 runs at 03:00", daily(berlin, "02:30"), "2026-03-28T02:30:00+01:00", "2026-03-29T03:00:00+02:00"},
 		{"Berlin fall back 02:30 first occurrence", daily(berlin, "02:30"), "2026-10-24T02:30:00+02:00", "2026-10-25T02:30:00+02:00"},
 		{"Berlin fall back 02:30 not again", daily(berlin, "02:30"), "2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"},
+		{"Apia skipped 30 Dec 2011 entirely", daily("Pacific/Apia", "22:30"), "2011-12-29T22:30:00-10:00", "2011-12-31T00:00:00+14:00"},
+		{"Apia day after the skipped one", daily("Pacific/Apia", "22:30"), "2011-12-31T00:00:00+14:00", "2011-12-31T22:30:00+14:00"},
 		{"weekly next chosen day", weekly("UTC", []Weekday{mon, thu}, "22:30"), "2026-05-04T22:30:00Z", "2026-05-07T22:30:00Z"},
 		{"weekly wraps the week", weekly("UTC", []Weekday{mon, thu}, "22:30"), "2026-05-07T22:30:00Z", "2026-05-11T22:30:00Z"},
 		{"weekly one day a week later", weekly("UTC", []Weekday{sun}, "10:00"), "2026-05-03T10:00:00Z", "2026-05-10T10:00:00Z"},
