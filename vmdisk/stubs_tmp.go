@@ -2,10 +2,8 @@ package vmdisk
 
 import "context"
 
-func (s *session) openNBD(ctx context.Context, prev *Prev, opts BackupOptions) error   { panic("x") }
 func (s *session) openQcow2(ctx context.Context, prev *Prev, opts BackupOptions) error { panic("x") }
 
 func restoreQcow2(ctx context.Context, r ChunkReader, m *mapRoot, target string, opts RestoreOptions) (*RestoreResult, error) {
 	panic("x")
 }
-func openNBDSink(ctx context.Context, target string, size int64) (sink, error) { panic("x") }

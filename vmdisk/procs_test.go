@@ -1,0 +1,52 @@
+package vmdisk
+
+import (
+	"net"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startServer starts an NBD server that listens on sock and stops it (its
+// whole process group) at cleanup.
+func startServer(t *testing.T, sock, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &lockedBuf{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	})
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("%s did not listen on %s: %s", name, sock, out.String())
+}
+
+// nbdkitFile serves path read-write with nbdkit and returns the URI.
+func nbdkitFile(t *testing.T, path string) string {
+	needTool(t, "nbdkit", "nbdkit")
+	sock := filepath.Join(t.TempDir(), "nbdkit.sock")
+	startServer(t, sock, "nbdkit", "-f", "-U", sock, "file", "file="+path)
+	return "nbd+unix:///?socket=" + sock
+}
+
+// qemuNBD serves a qcow2 image (read-only, with bitmaps) and returns the URI.
+func qemuNBD(t *testing.T, image string, extra ...string) string {
+	needTool(t, "qemu-nbd", "qemu-utils")
+	sock := filepath.Join(t.TempDir(), "qemu-nbd.sock")
+	args := append([]string{"-k", sock, "-f", "qcow2", "-t"}, extra...)
+	startServer(t, sock, "qemu-nbd", append(args, image)...)
+	return "nbd+unix:///?socket=" + sock
+}
