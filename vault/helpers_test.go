@@ -123,3 +123,9 @@ func (v *Vault) mustDefaultSpec(t *testing.T) policy.Policy {
 	must(t, err)
 	return p.Spec
 }
+
+// testWalkers treat the root as a point's only chunk.
+func testWalkers() Walkers {
+	none := func(ctx context.Context, root blockstore.ID, yield func(blockstore.ID) error) error { return nil }
+	return Walkers{KindDisk: none, KindShare: none}
+}

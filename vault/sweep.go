@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,31 +32,49 @@ type SweepResult struct {
 	GC            blockstore.GCStats `json:"gc"`
 }
 
-// Sweep deletes expired points (never the newest point of an item that is
-// not soft-deleted), purges soft-deleted items whose purge time has passed
-// (on an immutable vault only once every point has expired too), then runs
-// blockstore GC with every point that remains, soft-deleted ones included,
-// as live roots. walkers must cover the kind of every remaining point, or
-// nothing is collected (a missing walker would make live chunks look dead).
-// The catalog deletions are committed before GC starts.
+// Sweep is Expire then CollectGarbage: it deletes expired points (never the
+// newest point of an item that is not soft-deleted), purges soft-deleted
+// items whose purge time has passed (on an immutable vault only once every
+// point has expired too), commits that, then runs blockstore GC with every
+// remaining point, soft-deleted ones included, as live roots.
 func (v *Vault) Sweep(ctx context.Context, now time.Time, walkers Walkers) (SweepResult, error) {
+	res, err := v.Expire(ctx, now)
+	if err != nil {
+		return res, err
+	}
+	res.GC, err = v.CollectGarbage(ctx, walkers)
+	return res, err
+}
+
+// Expire deletes expired points and purges due soft-deleted items in one
+// catalog batch; their chunks stay until CollectGarbage. Works while locked.
+func (v *Vault) Expire(ctx context.Context, now time.Time) (SweepResult, error) {
 	var res SweepResult
-	if err := v.requireUnlocked(); err != nil {
-		return res, err
+	err := v.expire(ctx, now, &res)
+	if err != nil {
+		return SweepResult{}, err
 	}
-	if err := v.expire(ctx, now, &res); err != nil {
-		return res, err
-	}
+	return res, nil
+}
+
+// CollectGarbage runs blockstore GC with the chunks of every point that is
+// not purged as live. walkers must cover the kind of every such point, or
+// nothing is collected (a missing walker would make live chunks look dead).
+// Close a backup's blockstore Writer only after its AddPoint, so its chunks
+// are protected until the point is in the catalog.
+func (v *Vault) CollectGarbage(ctx context.Context, walkers Walkers) (blockstore.GCStats, error) {
 	live, err := v.liveEnumerator(walkers)
 	if err != nil {
-		return res, err
+		return blockstore.GCStats{}, err
 	}
 	gc, err := v.Store().GC(ctx, live)
-	if err != nil {
-		return res, fmt.Errorf("garbage-collect vault %q: %w", v.name, err)
+	if errors.Is(err, blockstore.ErrLocked) {
+		return gc, &Error{Kind: ErrLocked, Err: err, Msg: fmt.Sprintf("vault %q is locked: run \"rewind vault unlock %s\"", v.name, v.name)}
 	}
-	res.GC = gc
-	return res, nil
+	if err != nil {
+		return gc, fmt.Errorf("garbage-collect vault %q: %w", v.name, err)
+	}
+	return gc, nil
 }
 
 // expire deletes expired points and purges due soft-deleted items, in one
