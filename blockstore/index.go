@@ -179,3 +179,27 @@ func (c *counter) peek() uint64 {
 	defer c.mu.Unlock()
 	return c.next
 }
+
+func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// scanPrefix calls fn for every key with prefix, in order. Key and value are
+// only valid during the call.
+func (s *Store) scanPrefix(prefix []byte, fn func(key, val []byte) error) error {
+	upper := append([]byte{}, prefix...)
+	upper[len(upper)-1]++ // prefixes end in '/', so this is the prefix's successor
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("index scan: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = fn(it.Key(), v)
+		}
+		if err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}

@@ -104,7 +104,7 @@ func Attach(ctx context.Context, dir string, targets []Target) (*Store, error) {
 	for _, t := range targets {
 		w, err := readMasterObject(ctx, t)
 		if err == nil {
-			return initDir(dir, w, targets)
+			return initDir(dir, w, targets, true)
 		}
 		errs = append(errs, err)
 	}

@@ -132,7 +132,7 @@ func (s *Store) split(data []byte) ([][]byte, int64) {
 
 // commitSegment writes index entries and the segment record in one synced
 // batch; extra (may be nil) adds more mutations to the same batch.
-func (s *Store) commitSegment(id uint64, dataLen int64, entries []segEntry, extra func(*pebble.Batch)) error {
+func (s *Store) commitSegment(id uint64, dataLen int64, entries []segEntry, extra func(*pebble.Batch) error) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, e := range entries {
@@ -141,7 +141,9 @@ func (s *Store) commitSegment(id uint64, dataLen int64, entries []segEntry, extr
 	rec := segRecord{dataLen: dataLen, entries: uint32(len(entries)), created: time.Now().UnixNano()}
 	b.Set(segKey(id), rec.encode(), nil)
 	if extra != nil {
-		extra(b)
+		if err := extra(b); err != nil {
+			return fmt.Errorf("segment %016x: commit index: %w", id, err)
+		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("segment %016x: commit index: %w", id, err)

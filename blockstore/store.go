@@ -39,6 +39,8 @@ type Store struct {
 	sealSem chan struct{}
 	sealWG  sync.WaitGroup
 	gcMu    sync.Mutex
+
+	needsRebuild atomic.Bool // set by Attach until RebuildIndex ran
 }
 
 // Defaults for Options.
@@ -80,7 +82,7 @@ func Create(ctx context.Context, dir string, passphrase []byte, targets []Target
 	if err := putAll(ctx, targets, masterObject, w.marshal()); err != nil {
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
 	}
-	s, err := initDir(dir, w, targets)
+	s, err := initDir(dir, w, targets, false)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +149,7 @@ func putAll(ctx context.Context, targets []Target, name string, data []byte) err
 
 // initDir creates the index with the format marker and wrapped key, then the
 // marker file last: a crash in between leaves a dir Open refuses.
-func initDir(dir string, w *wrappedKey, targets []Target) (*Store, error) {
+func initDir(dir string, w *wrappedKey, targets []Target, attach bool) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
 	}
@@ -160,6 +162,9 @@ func initDir(dir string, w *wrappedKey, targets []Target) (*Store, error) {
 	b := db.NewBatch()
 	b.Set(keyMaster, w.marshal(), nil)
 	b.Set(keyFormat, formatValue(), nil)
+	if attach {
+		b.Set(keyNeedsRebuild, []byte{1}, nil)
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
@@ -190,6 +195,11 @@ func newStore(db *pebble.DB, dir string, w *wrappedKey, targets []Target) (*Stor
 	}
 	if err == nil {
 		s.segs, err = newCounter(db, keySegHW, segRange)
+	}
+	if err == nil {
+		var flagged bool
+		_, flagged, err = getValue(db, keyNeedsRebuild)
+		s.needsRebuild.Store(flagged)
 	}
 	if err != nil {
 		db.Close()

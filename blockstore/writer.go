@@ -41,6 +41,9 @@ func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
 	if err != nil {
 		return PutResult{}, err
 	}
+	if w.s.needsRebuild.Load() {
+		return PutResult{}, errNeedsRebuild
+	}
 	id := k.chunkID(data)
 	if hit, err := w.dedupe(id); err != nil || hit {
 		return PutResult{ID: id}, err
