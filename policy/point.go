@@ -19,12 +19,13 @@ type Point struct {
 // points. It belongs to the daily tier if that is on, and to the weekly,
 // monthly and yearly tiers whose rule day (read in the policy's zone) t falls
 // on, unless an earlier scheduled point was already taken that local day.
-// On-demand points and points at or after t are ignored.
+// On-demand points and points at or after t are ignored. An invalid policy
+// is an error.
 func (p Policy) NewPoint(t time.Time, existing []Point) (Point, error) {
-	loc, err := loadZone(p.Schedule.Zone)
-	if err != nil {
+	if err := p.Validate(); err != nil {
 		return Point{}, err
 	}
+	loc, _ := loadZone(p.Schedule.Zone)
 	w := wall(t, loc)
 	first := true
 	for _, e := range existing {
@@ -55,10 +56,10 @@ func OnDemandPoint(t, retainUntil time.Time) (Point, error) {
 // vault the caller refuses retention that Shortens, and keeps the later of the
 // old and new expiry (a zone change may move an expiry by the offset difference).
 func (p Policy) Reexpire(points []Point) ([]Point, error) {
-	loc, err := loadZone(p.Schedule.Zone)
-	if err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	loc, _ := loadZone(p.Schedule.Zone)
 	out := make([]Point, len(points))
 	for i, pt := range points {
 		out[i] = pt
