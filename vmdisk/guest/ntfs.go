@@ -93,14 +93,22 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 	if m.Flags().IsSet("DIRECTORY") {
 		e.Mode = fs.ModeDir | 0o755
 	}
+	var attrs uint32
+	var data io.ReaderAt
 	for _, a := range m.EnumerateAttributes(n.ctx) {
 		switch a.Type().Value {
 		case ntfs.ATTR_TYPE_STANDARD_INFORMATION:
-			si := n.ctx.Profile.STANDARD_INFORMATION(a.Data(n.ctx), 0)
+			r := a.Data(n.ctx)
+			si := n.ctx.Profile.STANDARD_INFORMATION(r, 0)
 			e.ModTime = si.File_altered_time().Time
+			var b [4]byte
+			if k, _ := r.ReadAt(b[:], 32); k == 4 {
+				attrs = binary.LittleEndian.Uint32(b[:])
+			}
 		case ntfs.ATTR_TYPE_DATA:
 			if a.Name() == "" && (a.IsResident() || a.Runlist_vcn_start() == 0) && !e.Mode.IsDir() {
 				e.Size = a.DataSize()
+				data = a.Data(n.ctx)
 			}
 		case attrReparsePoint:
 			buf := make([]byte, min(a.DataSize(), 16<<10))
@@ -110,7 +118,29 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 			}
 		}
 	}
+	if attrs&0x4 != 0 && data != nil && e.Mode.IsRegular() && e.Size >= 10 && e.Size <= 8+2*maxSymlink {
+		if t, ok := interixLink(data, e.Size); ok {
+			e.Mode, e.Target, e.Size = fs.ModeSymlink|0o777, t, int64(len(t))
+		}
+	}
+	if attrs&0x1 != 0 && e.Mode.IsRegular() { // FILE_ATTRIBUTE_READONLY
+		e.Mode = 0o444
+	}
 	return e
+}
+
+// interixLink decodes the symlinks ntfs-3g writes by default: a system file
+// whose data is "IntxLNK\x01" and the UTF-16LE target.
+func interixLink(r io.ReaderAt, size int64) (string, bool) {
+	b := make([]byte, size)
+	if k, _ := r.ReadAt(b, 0); int64(k) != size || string(b[:8]) != "IntxLNK\x01" || size%2 != 0 {
+		return "", false
+	}
+	u := make([]uint16, (size-8)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[8+2*i:])
+	}
+	return string(utf16.Decode(u)), true
 }
 
 // reparseTarget decodes a symlink or junction reparse buffer:
@@ -217,15 +247,22 @@ func (f *ntfsFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	want := len(p)
 	p = p[:min(int64(len(p)), f.size-off)]
-	k, err := ntfsCall(f.n, "NTFS read", func() (int, error) {
-		k, err := f.r.ReadAt(p, off)
-		if err == io.EOF && k == len(p) {
-			err = nil
-		}
-		return k, err
-	})
+	k, err := f.read(p, off)
 	if err == nil && k < want {
 		err = io.EOF
+	}
+	return k, err
+}
+
+// read calls the library's ReadAt under the lock with recover but without a
+// goroutine per call: a read only maps runs already parsed at open.
+func (f *ntfsFile) read(p []byte, off int64) (k int, err error) {
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
+	defer recoverInto(&err, "NTFS read")
+	k, err = f.r.ReadAt(p, off)
+	if err == io.EOF && k == len(p) {
+		err = nil
 	}
 	return k, err
 }
