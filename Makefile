@@ -10,6 +10,7 @@ DATA     ?= $(CURDIR)/.cache/run
 export PATH := $(PATH):/usr/sbin:/sbin
 
 .PHONY: all build test test-deps bench soak run install clean
+PREFIX   ?= /usr/local
 
 all: build
 
@@ -33,6 +34,14 @@ soak: build
 run: build
 	mkdir -p $(DATA)
 	$(BIN) daemon --data $(DATA) --socket $(DATA)/rewind.sock
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rewind
+	install -D -m 0644 etc/rewind.toml $(DESTDIR)/etc/rewind/rewind.toml.example
+	test -e $(DESTDIR)/etc/rewind/rewind.toml || install -D -m 0640 etc/rewind.toml $(DESTDIR)/etc/rewind/rewind.toml
+	install -D -m 0644 etc/rewind.service $(DESTDIR)/etc/systemd/system/rewind.service
+	getent group rewind >/dev/null || groupadd --system rewind || true
+	@echo "installed; now: systemctl daemon-reload && systemctl enable --now rewind"
 
 clean:
 	rm -rf bin .cache

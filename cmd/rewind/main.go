@@ -31,7 +31,7 @@ func main() {
 			return usageError{err}
 		},
 	}
-	err := app.Run(os.Args)
+	err := app.Run(interleave(app, os.Args))
 	os.Exit(report(err))
 }
 
