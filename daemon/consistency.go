@@ -159,7 +159,6 @@ func fsFreeze(path, dataDir string) (func() error, error) {
 	}, nil
 }
 
-
 // FIFREEZE and FITHAW are _IOWR('X', 119, int) and _IOWR('X', 120, int) (linux/fs.h).
 const (
 	ioctlFIFREEZE = 0xC0045877

@@ -162,8 +162,8 @@ func (d *Daemon) hItem(r *http.Request) (any, error) {
 // pointView is a recovery point as the API shows it.
 type pointView struct {
 	vault.Point
-	Expires string `json:"expires"`
-	BytesNew int64 `json:"bytes_new"`
+	Expires  string `json:"expires"`
+	BytesNew int64  `json:"bytes_new"`
 }
 
 func (d *Daemon) hPoints(r *http.Request) (any, error) {

@@ -194,4 +194,3 @@ func (d *Daemon) hDeletePolicy(r *http.Request) (any, error) {
 	}
 	return map[string]string{"deleted": r.PathValue("policy")}, nil
 }
-

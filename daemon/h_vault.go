@@ -12,11 +12,11 @@ import (
 // vaultView is a vault as the API shows it.
 type vaultView struct {
 	vault.VaultInfo
-	ItemCount    int  `json:"item_count"`
-	DataShards   int  `json:"data_shards"`
-	ParityShards int  `json:"parity_shards"`
+	ItemCount    int    `json:"item_count"`
+	DataShards   int    `json:"data_shards"`
+	ParityShards int    `json:"parity_shards"`
 	Immutability string `json:"immutability"`
-	Degraded     bool `json:"degraded"`
+	Degraded     bool   `json:"degraded"`
 }
 
 func viewVault(info vault.VaultInfo) vaultView {

@@ -44,7 +44,9 @@ func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.P
 			return err
 		}
 	}
-	jc.update(func(j *vault.Job) { j.Detail = fmt.Sprintf("files → %s: %d entries, %d bytes", req.To, cp.files, cp.bytes) })
+	jc.update(func(j *vault.Job) {
+		j.Detail = fmt.Sprintf("files → %s: %d entries, %d bytes", req.To, cp.files, cp.bytes)
+	})
 	return nil
 }
 

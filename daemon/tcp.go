@@ -47,4 +47,3 @@ func (d *Daemon) tokenAuth(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-

@@ -75,7 +75,7 @@ func connect(c *cli.Context) (*api, error) {
 	return &api{Client: cl, ctx: ctx}, nil
 }
 
-func (a *api) get(path string, out any) error  { return a.Do(a.ctx, "GET", path, nil, out) }
+func (a *api) get(path string, out any) error      { return a.Do(a.ctx, "GET", path, nil, out) }
 func (a *api) post(path string, in, out any) error { return a.Do(a.ctx, "POST", path, in, out) }
 func (a *api) patch(path string, in, out any) error {
 	return a.Do(a.ctx, "PATCH", path, in, out)
