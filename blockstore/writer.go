@@ -176,7 +176,9 @@ func (w *Writer) wait(ctx context.Context, segs []*segment) error {
 }
 
 // Close ends the session (after Flush, or to abandon it: unflushed chunks are
-// dropped and GC may reclaim them).
+// dropped and GC may reclaim them). The writer's chunks stop being protected
+// from GC here, so the catalog must record its recovery point (where the GC
+// Enumerator will find it) before calling Close.
 func (w *Writer) Close() error {
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
