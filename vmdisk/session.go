@@ -33,10 +33,16 @@ func (s *session) close(ok bool) error {
 	return err
 }
 
-// openSession opens src and decides how to find changed blocks.
-func openSession(ctx context.Context, spec string, prev *Prev, prevMap *mapRoot, opts BackupOptions) (*session, error) {
+// openSession opens src and decides how to find changed blocks. Whatever
+// happens (error, cancellation, panic) a half-opened source is torn down.
+func openSession(ctx context.Context, spec string, prev *Prev, prevMap *mapRoot, opts BackupOptions) (_ *session, err error) {
 	s := &session{spec: spec, prevMap: prevMap}
-	var err error
+	ok := false
+	defer func() {
+		if !ok {
+			s.abort()
+		}
+	}()
 	switch sourceKind(spec) {
 	case "nbd":
 		err = s.openNBD(ctx, prev, opts)
@@ -45,18 +51,23 @@ func openSession(ctx context.Context, spec string, prev *Prev, prevMap *mapRoot,
 	default:
 		err = s.openFile(opts)
 	}
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = checkSize(spec, s.src.Size())
 	}
-	if err := checkSize(spec, s.src.Size()); err != nil {
+	if err == nil {
+		err = s.decide(opts)
+	}
+	ok = err == nil
+	return s, err
+}
+
+// abort tears down a session that failed to open.
+func (s *session) abort() {
+	if s.src != nil {
 		s.close(false)
-		return nil, err
+	} else if s.cleanup != nil {
+		s.cleanup(false)
 	}
-	if err := s.decide(opts); err != nil {
-		s.close(false)
-		return nil, err
-	}
-	return s, nil
 }
 
 func (s *session) openFile(opts BackupOptions) error {

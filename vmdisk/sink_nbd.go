@@ -42,6 +42,8 @@ func (s *nbdSink) Zero(ctx context.Context, off, n int64) error {
 	return s.WriteAt(ctx, zeroBlock[:n], off)
 }
 
-func (s *nbdSink) ReadAt(ctx context.Context, p []byte, off int64) error { return s.c.Read(ctx, p, off) }
-func (s *nbdSink) Sync(ctx context.Context) error                       { return s.c.Flush(ctx) }
-func (s *nbdSink) Close() error                                         { return s.c.Close() }
+func (s *nbdSink) ReadAt(ctx context.Context, p []byte, off int64) error {
+	return s.c.Read(ctx, p, off)
+}
+func (s *nbdSink) Sync(ctx context.Context) error { return s.c.Flush(ctx) }
+func (s *nbdSink) Close() error                   { return s.c.Close() }
