@@ -15,11 +15,13 @@ import (
 func backupT(t *testing.T, ts *testStore, src string, prev *Prev, opts BackupOptions) *BackupResult {
 	t.Helper()
 	ctx := context.Background()
-	res, err := Backup(ctx, ts.w, ts, src, prev, opts)
+	w := ts.NewWriter()
+	defer w.Close()
+	res, err := Backup(ctx, w, ts, src, prev, opts)
 	if err != nil {
 		t.Fatalf("backup %s: %v", src, err)
 	}
-	if err := ts.w.Flush(ctx); err != nil {
+	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := res.Commit(ctx); err != nil {

@@ -2,65 +2,35 @@ package vmdisk
 
 import (
 	"context"
-	"sync"
+	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/rewind-backup/rewind/blockstore"
-	"github.com/zeebo/blake3"
 )
 
-// memStore is a stand-in until the real store lands.
-type memStore struct {
-	mu      sync.Mutex
-	chunks  map[blockstore.ID][]byte
-	pending map[blockstore.ID][]byte
-}
-
-func (m *memStore) ChunkID(b []byte) blockstore.ID { return blockstore.ID(blake3.Sum256(b)) }
-
-func (m *memStore) Get(ctx context.Context, id blockstore.ID) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.chunks[id]
-	if !ok {
-		return nil, blockstore.ErrNotFound
-	}
-	return append([]byte(nil), b...), nil
-}
-
-func (m *memStore) Put(ctx context.Context, b []byte) (blockstore.PutResult, error) {
-	id := m.ChunkID(b)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.chunks[id]; ok {
-		return blockstore.PutResult{ID: id}, nil
-	}
-	if _, ok := m.pending[id]; ok {
-		return blockstore.PutResult{ID: id}, nil
-	}
-	m.pending[id] = append([]byte(nil), b...)
-	return blockstore.PutResult{ID: id, New: true, Stored: len(b)}, nil
-}
-
-func (m *memStore) Flush(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, v := range m.pending {
-		m.chunks[k] = v
-	}
-	clear(m.pending)
-	return nil
-}
-
+// testStore is a real block store: 4 data + 2 parity dir targets and small
+// segments, in a temp dir.
 type testStore struct {
-	Store
-	w interface {
-		ChunkWriter
-		Flush(context.Context) error
-	}
+	*blockstore.Store
 }
 
-func newTestStore(t *testing.T) *testStore {
-	m := &memStore{chunks: map[blockstore.ID][]byte{}, pending: map[blockstore.ID][]byte{}}
-	return &testStore{Store: m, w: m}
+func newTestStore(t testing.TB) *testStore {
+	t.Helper()
+	dir := t.TempDir()
+	var targets []blockstore.Target
+	for i := range 6 {
+		tg, err := blockstore.NewDirTarget(filepath.Join(dir, fmt.Sprintf("shard%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, tg)
+	}
+	st, err := blockstore.Create(context.Background(), filepath.Join(dir, "store"), []byte("test passphrase"), targets,
+		blockstore.Options{Layout: blockstore.Layout{DataShards: 4, ParityShards: 2}, SegmentSize: 8 << 20})
+	if err != nil {
+		t.Fatalf("create block store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &testStore{st}
 }
