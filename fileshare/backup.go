@@ -51,10 +51,11 @@ func Backup(ctx context.Context, w ChunkWriter, r ChunkReader, src string, prev 
 	if opts.Workers <= 0 {
 		opts.Workers = 3
 	}
-	f, err := os.Open(src)
+	fd, err := openNoatime(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil, fmt.Errorf("backup source %s: %w (check that the share is mounted and readable)", src, err)
 	}
+	f := os.NewFile(uintptr(fd), src)
 	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {

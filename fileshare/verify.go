@@ -22,7 +22,7 @@ func (rs *restorer) verify(ctx context.Context, dirfd int, name string, n *Node,
 }
 
 func (rs *restorer) verifyFile(ctx context.Context, dirfd int, name string, n *Node) error {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := openNoatime(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW)
 	if err != nil {
 		return err
 	}

@@ -130,6 +130,9 @@ func (b *backup) symlinkEntry(dirfd int, path string, n *Node) (*pending, error)
 		return nil, nil
 	}
 	n.Target = string(buf[:k])
+	// readlink moves a symlink's atime and there is no O_NOATIME for it:
+	// recording it would make every point differ from the last.
+	n.Atime = n.Mtime
 	return ready(n), nil
 }
 
