@@ -57,6 +57,7 @@ type File interface {
 }
 
 // Reader reads an open file. ReadAt is called concurrently, without locks.
+// The handle owns it: if it implements io.Closer it is closed on release.
 type Reader interface {
 	ReadAt(p []byte, off int64) (int, error)
 }

@@ -47,7 +47,12 @@ type readerFile struct {
 }
 
 func (f *readerFile) Attr() Attr                           { return f.attr }
-func (f *readerFile) Open(context.Context) (Reader, error) { return f.r, nil }
+func (f *readerFile) Open(context.Context) (Reader, error) { return sharedReader{f.r}, nil }
+
+// sharedReader hides Close: the image outlives every handle on it.
+type sharedReader struct{ r io.ReaderAt }
+
+func (s sharedReader) ReadAt(p []byte, off int64) (int, error) { return s.r.ReadAt(p, off) }
 
 // staticTree numbers and places static nodes under one root.
 type staticTree struct {
