@@ -266,3 +266,18 @@ func dropName(ents []Entry, name string) []Entry {
 	}
 	return out
 }
+
+func sprint(args ...any) string                 { return fmt.Sprint(args...) }
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func runStdin(t testing.TB, stdin, name string, args ...string) string {
+	t.Helper()
+	needTool(t, name)
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
