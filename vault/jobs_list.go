@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // ctx0 is used by internal listings that do not wait.
@@ -68,4 +69,33 @@ func (v *Vault) failStaleJobs() error {
 		}
 	}
 	return t.commit()
+}
+
+// PruneJobs deletes the records of jobs that ended before cutoff and
+// returns how many went. Active jobs are never pruned.
+func (v *Vault) PruneJobs(ctx context.Context, cutoff time.Time) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	old, err := v.Jobs(ctx, JobFilter{})
+	if err != nil {
+		return 0, err
+	}
+	t := v.cat().begin()
+	defer t.abort()
+	n := 0
+	for _, j := range old {
+		if !j.Status.Final() || !j.Ended.Before(cutoff) {
+			continue
+		}
+		if err := t.del(jobKey(j.ID)); err != nil {
+			return 0, err
+		}
+		if j.Item != "" {
+			if err := t.del(jobItemKey(j.Item, j.ID)); err != nil {
+				return 0, err
+			}
+		}
+		n++
+	}
+	return n, t.commit()
 }

@@ -106,3 +106,27 @@ func TestJobConflictsAndFinalJobs(t *testing.T) {
 	_, err = v.Job(ctx, "j0000000000")
 	wantErr(t, err, ErrNotFound)
 }
+
+func TestPruneJobs(t *testing.T) {
+	ctx := context.Background()
+	_, v, clock, _ := testVault(t)
+	mustItem(t, v, "db", "")
+	old, err := v.CreateJob(ctx, Job{Type: JobBackup, Item: "db"})
+	must(t, err)
+	_, err = v.FinishJob(ctx, old.ID, nil)
+	must(t, err)
+	active, err := v.CreateJob(ctx, Job{Type: JobVerify})
+	must(t, err)
+	clock.Add(48 * time.Hour)
+	recent, err := v.CreateJob(ctx, Job{Type: JobBackup, Item: "db"})
+	must(t, err)
+	_, err = v.FinishJob(ctx, recent.ID, nil)
+	must(t, err)
+	n, err := v.PruneJobs(ctx, clock.Now().Add(-time.Hour))
+	must(t, err)
+	left, _ := v.Jobs(ctx, JobFilter{})
+	byItem, _ := v.Jobs(ctx, JobFilter{Item: "db"})
+	if n != 1 || len(left) != 2 || left[0].ID != active.ID || len(byItem) != 1 || byItem[0].ID != recent.ID {
+		t.Fatalf("pruned %d, left %+v, by item %+v", n, left, byItem)
+	}
+}

@@ -147,8 +147,9 @@ func (v *Vault) Unlock(passphrase []byte) error {
 	return nil
 }
 
-// requireUnlocked refuses when the key is not in memory.
-func (v *Vault) requireUnlocked() error {
+// CheckUnlocked returns ErrLocked, with the message that says how to
+// unlock, when the key is not in memory.
+func (v *Vault) CheckUnlocked() error {
 	if v.Locked() {
 		return refuse(ErrLocked, "vault %q is locked: run \"rewind vault unlock %s\"", v.name, v.name)
 	}
@@ -199,6 +200,23 @@ func (v *Vault) ExportKey(ctx context.Context, path string) error {
 	if err != nil {
 		os.Remove(path)
 		return fmt.Errorf("export key of vault %q to %s: %w", v.name, path, err)
+	}
+	return nil
+}
+
+// ChangePassphrase re-wraps the vault key (the data is not rewritten). A wrong
+// old passphrase wraps blockstore.ErrWrongPassphrase and ErrInvalid. Export
+// the key again afterwards.
+func (v *Vault) ChangePassphrase(ctx context.Context, old, new []byte) error {
+	if len(new) == 0 {
+		return invalid("vault %q needs a non-empty new passphrase", v.name)
+	}
+	err := v.Store().ChangePassphrase(ctx, old, new)
+	if errors.Is(err, blockstore.ErrWrongPassphrase) {
+		return &Error{Kind: ErrInvalid, Err: err, Msg: fmt.Sprintf("vault %q: the current passphrase is wrong; nothing was changed", v.name)}
+	}
+	if err != nil {
+		return fmt.Errorf("change passphrase of vault %q: %w", v.name, err)
 	}
 	return nil
 }
