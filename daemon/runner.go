@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -91,9 +93,21 @@ func (r *runner) run(ctx context.Context, v *vault.Vault, job vault.Job, exclusi
 		r.d.log.Error("start job", "job", job.ID, "err", err)
 	}
 	jc := newJobCtx(r.d, v, job)
-	err := fn(ctx, jc)
+	err := r.safely(ctx, jc, fn)
 	jc.flushProgress(true)
 	r.finish(ctx, v, job.ID, err, jc.warnings())
+}
+
+// safely runs fn, turning a panic into the job's failure (logged with its
+// stack) so one bad job never takes the daemon down.
+func (r *runner) safely(ctx context.Context, jc *jobCtx, fn jobFunc) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.d.log.Error("job panicked", "job", jc.job.ID, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error (a bug: please report it with the daemon log): %v", p)
+		}
+	}()
+	return fn(ctx, jc)
 }
 
 // finish records the outcome: cancelled when the context was cancelled,

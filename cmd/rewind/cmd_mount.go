@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
@@ -83,7 +84,7 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 			return err
 		}
 		to := c.String("to")
-		if to != "" {
+		if to != "" && !strings.Contains(to, "://") {
 			if to, err = filepath.Abs(to); err != nil {
 				return err
 			}
