@@ -3,6 +3,8 @@ package vault
 import (
 	"fmt"
 	"time"
+
+	"github.com/rewind-backup/rewind/policy"
 )
 
 // Rate limits in bytes per second; 0 means unlimited.
@@ -15,12 +17,12 @@ const (
 // (WorkDays, WorkStart–WorkEnd as "HH:MM" in Zone), OffRate outside it. Rates
 // are bytes per second, 0 = unlimited. The zero value is unlimited always.
 type Bandwidth struct {
-	WorkRate  int64          `json:"work_rate"`
-	OffRate   int64          `json:"off_rate"`
-	WorkDays  []time.Weekday `json:"work_days,omitempty"`
-	WorkStart string         `json:"work_start,omitempty"`
-	WorkEnd   string         `json:"work_end,omitempty"`
-	Zone      string         `json:"zone,omitempty"`
+	WorkRate  int64            `json:"work_rate"`
+	OffRate   int64            `json:"off_rate"`
+	WorkDays  []policy.Weekday `json:"work_days,omitempty"`
+	WorkStart string           `json:"work_start,omitempty"`
+	WorkEnd   string           `json:"work_end,omitempty"`
+	Zone      string           `json:"zone,omitempty"`
 }
 
 // Validate checks the rates and the window; the message quotes the range.
@@ -43,7 +45,7 @@ func checkRate(what string, r int64) error {
 
 func (b Bandwidth) validateWindow() error {
 	for _, d := range b.WorkDays {
-		if d < time.Sunday || d > time.Saturday {
+		if d < 0 || d > 6 {
 			return invalid("work day %d is not a weekday: use 0 (Sunday) to 6 (Saturday)", d)
 		}
 	}
@@ -101,7 +103,7 @@ func (b Bandwidth) inWork(t time.Time) bool {
 
 func (b Bandwidth) workDay(d time.Weekday) bool {
 	for _, w := range b.WorkDays {
-		if w == d {
+		if time.Weekday(w) == d {
 			return true
 		}
 	}
