@@ -9,8 +9,10 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -260,18 +262,33 @@ func readXattrs(t testing.TB, p string) map[string][]byte {
 
 // memCatalog is a Catalog over a fixed list.
 type memCatalog struct {
+	mu     sync.Mutex
 	items  []ItemInfo
 	points map[string][]PointInfo
 	err    error
 }
 
-func (c *memCatalog) Items(context.Context) ([]ItemInfo, error) { return c.items, c.err }
+func (c *memCatalog) Items(context.Context) ([]ItemInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.items), c.err
+}
+
 func (c *memCatalog) Points(_ context.Context, item string) ([]PointInfo, error) {
-	return c.points[item], c.err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.points[item]), c.err
+}
+
+func (c *memCatalog) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
 }
 
 // fixture serves in-memory trees by root id.
 type fixture struct {
+	mu    sync.Mutex
 	cat   *memCatalog
 	trees map[blockstore.ID]Dir
 }
@@ -282,6 +299,10 @@ func newFixture() *fixture {
 
 // add registers tree as a share point of item at t.
 func (f *fixture) add(item string, at time.Time, tree Dir) PointInfo {
+	f.cat.mu.Lock()
+	defer f.cat.mu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var id blockstore.ID
 	copy(id[:], item+at.String())
 	if _, ok := f.cat.points[item]; !ok {
@@ -294,6 +315,8 @@ func (f *fixture) add(item string, at time.Time, tree Dir) PointInfo {
 }
 
 func (f *fixture) open(_ context.Context, _ string, p PointInfo) (Dir, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if d, ok := f.trees[p.Root]; ok && d != nil {
 		return d, nil
 	}
