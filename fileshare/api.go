@@ -45,7 +45,7 @@ type BackupOptions struct {
 	OneFileSystem bool
 	// testHookRead runs after a file's first read and before its re-check (tests).
 	testHookRead func(path string)
-	// testHookDir runs before a directory's entries are examined (tests).
+	// testHookDir runs after a directory is listed, before its entries are examined (tests).
 	testHookDir func(path string)
 }
 

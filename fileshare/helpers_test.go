@@ -19,7 +19,11 @@ var (
 // newStore creates a real 4+2 erasure-coded store on dir targets in a temp dir.
 func newStore(t testing.TB) *blockstore.Store {
 	t.Helper()
-	root := t.TempDir()
+	return newStoreIn(t, t.TempDir())
+}
+
+func newStoreIn(t testing.TB, root string) *blockstore.Store {
+	t.Helper()
 	ts := make([]blockstore.Target, 6)
 	for i := range ts {
 		d, err := blockstore.NewDirTarget(filepath.Join(root, fmt.Sprintf("shard%d", i)))

@@ -18,12 +18,12 @@ const readDirBatch = 4096
 // the root) and returns its directory object's id. prev is the same
 // directory's object in the previous point (zero: none).
 func (b *backup) walkDir(ctx context.Context, f *os.File, path string, prev blockstore.ID) (blockstore.ID, error) {
-	if b.opts.testHookDir != nil {
-		b.opts.testHookDir(path)
-	}
 	names, err := readNames(f)
 	if err != nil {
 		b.warn("%s: listing stopped early, later entries not backed up: %v", showPath(path), err)
+	}
+	if b.opts.testHookDir != nil {
+		b.opts.testHookDir(path)
 	}
 	sort.Strings(names)
 	cur := b.prevCursor(ctx, prev, path)
