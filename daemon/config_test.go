@@ -1,0 +1,50 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The example config in the repository loads and equals the defaults it documents.
+func TestExampleConfigIsTheDefault(t *testing.T) {
+	cfg, err := LoadConfig("../etc/rewind.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Data != def.Data || cfg.Socket != def.Socket || cfg.MaxJobsPerVault != def.MaxJobsPerVault ||
+		cfg.ShutdownTimeout != def.ShutdownTimeout || cfg.MountExpire != def.MountExpire || cfg.SweepAt != def.SweepAt ||
+		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup {
+		t.Fatalf("example config %+v differs from the defaults %+v", cfg, def)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]string{
+		"max_jobs_per_vault = 0\n":        "1 to 64",
+		"log_level = \"loud\"\n":          "debug, info",
+		"shutdown_timeout = \"soon\"\n":   "30s",
+		"no_such_key = 1\n":               "unknown key",
+		"[tcp]\nlisten = \"0.0.0.0:1\"\n": "tls",
+	}
+	for text, want := range cases {
+		p := filepath.Join(dir, "c.toml")
+		os.WriteFile(p, []byte(text), 0o600)
+		if _, err := LoadConfig(p); err == nil || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(want)) {
+			t.Errorf("%q: %v, want an error mentioning %q", text, err, want)
+		}
+	}
+	if _, err := LoadConfig(filepath.Join(dir, "missing.toml")); err == nil {
+		t.Error("an explicit config file that is missing must be an error")
+	}
+	t.Setenv("REWIND_MAX_JOBS_PER_VAULT", "3")
+	cfg := DefaultConfig()
+	if err := cfg.ApplyEnv(); err != nil || cfg.MaxJobsPerVault != 3 {
+		t.Errorf("env override: %v %d", err, cfg.MaxJobsPerVault)
+	}
+	_ = time.Second
+}

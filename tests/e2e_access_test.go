@@ -1,0 +1,161 @@
+package tests
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns their paths.
+func selfSigned(t testing.TB, dir string) (string, string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "rewind test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	cert, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return cert, keyFile
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// tcpDaemon starts a daemon with the TLS API on and returns it and the
+// client flags for it.
+func tcpDaemon(t *testing.T) (*daemonProc, []string) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	d := startDaemon(t, fmt.Sprintf("[tcp]\nlisten = %q\ncert = %q\nkey = %q\n", addr, cert, key))
+	return d, []string{"--url", "https://" + addr, "--ca", cert}
+}
+
+func (d *daemonProc) token(role string) string {
+	d.t.Helper()
+	var tok map[string]any
+	d.jsonOf(&tok, "token", "create", "--role", role)
+	return tok["secret"].(string)
+}
+
+// TestTokenRoles checks the 401/403/200 matrix of the TCP API.
+func TestTokenRoles(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	tokens := map[string]string{"": ""}
+	for _, role := range []string{"reader", "backup-operator", "restore-operator", "admin"} {
+		tokens[role] = d.token(role)
+	}
+	restoreTo := filepath.Join(d.dir, "r")
+	cases := []struct {
+		args  []string
+		allow map[string]bool
+	}{
+		{[]string{"points", "files"}, map[string]bool{"reader": true, "backup-operator": true, "restore-operator": true, "admin": true}},
+		{[]string{"backup", "files"}, map[string]bool{"backup-operator": true, "restore-operator": true, "admin": true}},
+		{[]string{"restore", "share", "files", "--point", "latest", "--to", restoreTo, "--conflict", "rename"}, map[string]bool{"restore-operator": true, "admin": true}},
+		{[]string{"token", "list"}, map[string]bool{"admin": true}},
+	}
+	for _, c := range cases {
+		for role, secret := range tokens {
+			args := append(append([]string{}, remote...), c.args...)
+			if secret != "" {
+				args = append(args, "--token", secret)
+			}
+			_, errOut, code := d.run(args...)
+			want := 5
+			if c.allow[role] {
+				want = 0
+			}
+			if code != want {
+				t.Errorf("role %q: rewind %s: exit %d (%s), want %d", role, strings.Join(c.args, " "), code, errOut, want)
+			}
+			if role == "" && !strings.Contains(errOut, "no credentials") {
+				t.Errorf("without a token the error should say so: %q", errOut)
+			}
+		}
+	}
+	if out := d.must("token", "list"); strings.Contains(out, tokens["admin"]) {
+		t.Error("token list must never show a secret")
+	}
+}
+
+// TestApprovalFlow: with multi-user approval on, stop-with-delete waits for a
+// second principal holding security-admin; the requester cannot approve.
+func TestApprovalFlow(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	d.must("vault", "set", "default", "--multi-user-approval")
+	_, errOut, code := d.run("item", "stop", "files", "--delete-data")
+	m := regexp.MustCompile(`rewind approve (\S+)"`).FindStringSubmatch(errOut)
+	if code == 0 || m == nil {
+		t.Fatalf("stop --delete-data should wait for approval: exit %d %q", code, errOut)
+	}
+	req := m[1]
+	if _, errOut, code := d.run("approve", req); code == 0 || !strings.Contains(errOut, "cannot approve") {
+		t.Fatalf("the requester approved their own request: exit %d %q", code, errOut)
+	}
+	approver := d.token("security-admin")
+	d.must(append(append([]string{}, remote...), "approve", req, "--token", approver)...)
+	var item map[string]any
+	d.jsonOf(&item, "item", "show", "files")
+	if item["state"] != "protection-stopped-deleted" {
+		t.Fatalf("after approval the item is %v", item["state"])
+	}
+	var jobs []map[string]any
+	d.jsonOf(&jobs, "jobs", "--item", "files")
+	last := jobs[len(jobs)-1]
+	if last["requested_by"] != "user:root" || fmt.Sprint(last["approved_by"]) == "[]" || last["approved_by"] == nil {
+		t.Fatalf("the job must name both principals: %v", last)
+	}
+}
+
+// TestThrottle: a 10 MB backup at 5 MB/s takes at least 2 seconds.
+func TestThrottle(t *testing.T) {
+	d := startDaemon(t, "")
+	disk := filepath.Join(d.dir, "disk.raw")
+	buf := make([]byte, 10_000_000)
+	rand.Read(buf)
+	os.WriteFile(disk, buf, 0o644)
+	d.must("vault", "set", "default", "--off-hours-rate", "5MB/s", "--work-hours-rate", "5MB/s")
+	if _, errOut, code := d.run("vault", "set", "default", "--off-hours-rate", "100Kbit/s"); code != 2 || !strings.Contains(errOut, "512 Kbit/s") {
+		t.Errorf("a rate below the range: exit %d %q", code, errOut)
+	}
+	d.must("item", "add", "d2", "--disk", disk)
+	start := time.Now()
+	d.must("backup", "d2")
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("10 MB at 5 MB/s took %v, want ≥ 2s", took)
+	}
+}
