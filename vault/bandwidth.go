@@ -3,8 +3,6 @@ package vault
 import (
 	"fmt"
 	"time"
-
-	"github.com/rewind-backup/rewind/policy"
 )
 
 // Rate limits in bytes per second; 0 means unlimited.
@@ -16,13 +14,14 @@ const (
 // Bandwidth throttles backup traffic: WorkRate inside the work-hours window
 // (WorkDays, WorkStart–WorkEnd as "HH:MM" in Zone), OffRate outside it. Rates
 // are bytes per second, 0 = unlimited. The zero value is unlimited always.
+// WorkDays are stored as numbers, 0 = Sunday … 6 = Saturday.
 type Bandwidth struct {
-	WorkRate  int64            `json:"work_rate"`
-	OffRate   int64            `json:"off_rate"`
-	WorkDays  []policy.Weekday `json:"work_days,omitempty"`
-	WorkStart string           `json:"work_start,omitempty"`
-	WorkEnd   string           `json:"work_end,omitempty"`
-	Zone      string           `json:"zone,omitempty"`
+	WorkRate  int64          `json:"work_rate"`
+	OffRate   int64          `json:"off_rate"`
+	WorkDays  []time.Weekday `json:"work_days,omitempty"`
+	WorkStart string         `json:"work_start,omitempty"`
+	WorkEnd   string         `json:"work_end,omitempty"`
+	Zone      string         `json:"zone,omitempty"`
 }
 
 // Validate checks the rates and the window; the message quotes the range.
@@ -45,7 +44,7 @@ func checkRate(what string, r int64) error {
 
 func (b Bandwidth) validateWindow() error {
 	for _, d := range b.WorkDays {
-		if d < 0 || d > 6 {
+		if d < time.Sunday || d > time.Saturday {
 			return invalid("work day %d is not a weekday: use 0 (Sunday) to 6 (Saturday)", d)
 		}
 	}
@@ -103,7 +102,7 @@ func (b Bandwidth) inWork(t time.Time) bool {
 
 func (b Bandwidth) workDay(d time.Weekday) bool {
 	for _, w := range b.WorkDays {
-		if time.Weekday(w) == d {
+		if w == d {
 			return true
 		}
 	}

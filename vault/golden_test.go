@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // goldenRecords is one of each catalog record, with fixed values.
 func goldenRecords() map[string]any {
 	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
-	bw := &Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []policy.Weekday{policy.Weekday(time.Monday)}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
+	bw := &Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []time.Weekday{time.Monday}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
 	return map[string]any{
 		keyFormat: formatRecord{V: 1},
 		keyMeta: vaultFile{Format: vaultFileFormat, V: 1, Name: "prod-1", Created: at, Store: "store",

@@ -29,7 +29,7 @@ func TestEverythingPersistsAcrossReopen(t *testing.T) {
 	must(t, err)
 	_, err = v.SetMultiUserApproval(ctx, true, "alice")
 	must(t, err)
-	bw := Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []policy.Weekday{policy.Weekday(time.Monday)}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
+	bw := Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []time.Weekday{time.Monday}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
 	_, err = v.SetBandwidth(ctx, bw, "alice")
 	must(t, err)
 	req, err := v.CreateApproval(ctx, "disable soft delete", "", "alice")

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/rewind-backup/rewind/policy"
 )
 
 func TestSoftDeletePeriodRules(t *testing.T) {
@@ -96,7 +94,7 @@ func TestImmutabilityNeedsSoftDelete(t *testing.T) {
 func TestBandwidthValidation(t *testing.T) {
 	ok := []Bandwidth{
 		{},
-		{WorkRate: MinRate, OffRate: MaxRate, WorkDays: []policy.Weekday{policy.Weekday(time.Monday), policy.Weekday(time.Friday)}, WorkStart: "08:00", WorkEnd: "18:30", Zone: "America/New_York"},
+		{WorkRate: MinRate, OffRate: MaxRate, WorkDays: []time.Weekday{time.Monday, time.Friday}, WorkStart: "08:00", WorkEnd: "18:30", Zone: "America/New_York"},
 	}
 	for _, b := range ok {
 		if err := b.Validate(); err != nil {
@@ -113,7 +111,7 @@ func TestBandwidthValidation(t *testing.T) {
 		{Bandwidth{WorkStart: "18:00", WorkEnd: "08:00"}, "end before"},
 		{Bandwidth{WorkStart: "24:00", WorkEnd: "25:00"}, "HH:MM"},
 		{Bandwidth{Zone: "Mars/Olympus"}, "IANA"},
-		{Bandwidth{WorkDays: []policy.Weekday{7}}, "weekday"},
+		{Bandwidth{WorkDays: []time.Weekday{7}}, "weekday"},
 	}
 	for _, tc := range bad {
 		wantErr(t, tc.b.Validate(), ErrInvalid, tc.says)
