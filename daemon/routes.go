@@ -21,7 +21,7 @@ func (d *Daemon) routes() {
 	d.route("POST /v1/vaults/{vault}/unlock", RoleAdmin, d.hUnlock)
 	d.route("POST /v1/vaults/{vault}/key-export", RoleAdmin, d.hKeyExport)
 	d.route("GET /v1/vaults/{vault}/usage", RoleReader, d.hUsage)
-	d.route("POST /v1/vaults/{vault}/verify", RoleReader, d.hMaintenance(vault.JobVerify))
+	d.route("POST /v1/vaults/{vault}/verify", RoleAdmin, d.hMaintenance(vault.JobVerify))
 	d.route("POST /v1/vaults/{vault}/gc", RoleAdmin, d.hMaintenance(vault.JobGC))
 	d.route("POST /v1/vaults/{vault}/repair", RoleAdmin, d.hMaintenance(vault.JobRepair))
 

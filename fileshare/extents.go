@@ -2,11 +2,18 @@ package fileshare
 
 import "context"
 
+// Spill thresholds; the format's bounds are the constants, tests lower these
+// to exercise multi-list files without writing gigabytes.
+var (
+	inlineExtents = inlineExtentMax
+	listExtents   = listMaxExtents
+)
+
 // addExtent appends x; every listMaxExtents extents are sealed into an
 // extent-list object so a huge file never holds its whole map in memory.
 func (r *fileReader) addExtent(ctx context.Context, d *fileData, x Extent) error {
 	d.extents = append(d.extents, x)
-	if len(d.extents) < listMaxExtents {
+	if len(d.extents) < listExtents {
 		return nil
 	}
 	return r.sealList(ctx, d)
@@ -24,7 +31,7 @@ func (r *fileReader) sealList(ctx context.Context, d *fileData) error {
 
 // finishLists keeps a short map inline in the entry and seals the rest.
 func (r *fileReader) finishLists(ctx context.Context, d *fileData) error {
-	if len(d.lists) == 0 && len(d.extents) <= inlineExtentMax {
+	if len(d.lists) == 0 && len(d.extents) <= inlineExtents {
 		return nil
 	}
 	if len(d.extents) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -16,8 +17,9 @@ import (
 // the chunks holding them are fetched and decoded into the shared chunk
 // cache before the kernel asks for them.
 const (
-	raWindow = 8 << 20
-	raStride = 256 << 10
+	raWindow   = 8 << 20
+	raStride   = 256 << 10
+	raParallel = 2
 )
 
 // fileNode serves a File.
@@ -85,17 +87,30 @@ func (h *fileHandle) readAhead(ctx context.Context, off, n int64) {
 	}
 	from := max(end, h.raUntil.Load())
 	to := min(end+raWindow, h.size)
-	go func() {
-		defer h.raBusy.Store(false)
-		var b [1]byte
-		for p := from; p < to && ctx.Err() == nil; p += raStride {
-			if _, err := h.r.ReadAt(b[:], p); err != nil {
-				return // the real read will report it
+	go h.warm(ctx, from, to)
+}
+
+// warm touches [from, to) with raParallel workers, so that chunks of the
+// window are fetched and decoded in parallel (the cache fetches each once).
+func (h *fileHandle) warm(ctx context.Context, from, to int64) {
+	defer h.raBusy.Store(false)
+	var next atomic.Int64
+	next.Store(from)
+	var wg sync.WaitGroup
+	for range raParallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var b [1]byte
+			for p := next.Add(raStride) - raStride; p < to && ctx.Err() == nil; p = next.Add(raStride) - raStride {
+				if _, err := h.r.ReadAt(b[:], p); err != nil {
+					return // the real read will report it
+				}
 			}
-			h.raUntil.Store(p + raStride)
-		}
-		h.raUntil.Store(to)
-	}()
+		}()
+	}
+	wg.Wait()
+	h.raUntil.Store(to)
 }
 
 // Lseek answers SEEK_DATA and SEEK_HOLE from the reader's sparse map; a

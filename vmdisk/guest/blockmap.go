@@ -92,3 +92,27 @@ func normalize(exts []extent) ([]extent, error) {
 	}
 	return out, nil
 }
+
+// mapped calls fn for each block-aligned piece of the file that is backed by
+// written extents (holes and unwritten extents are skipped), in order, up to
+// limit bytes in total. Used to walk directories without touching holes.
+func (f *blockFile) mapped(limit int64, fn func(off, n int64) error) error {
+	var total int64
+	for _, e := range f.exts {
+		if e.unwritten {
+			continue
+		}
+		start := int64(e.lblk) * f.bs
+		end := min(start+int64(e.n)*f.bs, f.size)
+		if start < 0 || start >= f.size {
+			continue
+		}
+		if total += end - start; total > limit {
+			return corruptf("more than %d bytes of directory", limit)
+		}
+		if err := fn(start, end-start); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -307,6 +307,9 @@ func (e *extFS) extentTree(node []byte, level int, count *int) ([]extent, error)
 			out = append(out, x)
 			continue
 		}
+		if *count += 16; *count > maxExtents { // index blocks count 16 toward the cap
+			return nil, corruptf("extent tree too large")
+		}
 		child := uint64(le.Uint16(ent[8:]))<<32 | uint64(le.Uint32(ent[4:]))
 		blk, err := readAt(e.r, int(e.bs), int64(child)*e.bs)
 		if err != nil {
@@ -399,12 +402,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 	if in.flags()&extFlagInline != 0 {
 		start = 4 // parent inode number first
 	}
-	blk := make([]byte, min(e.bs, max(f.Size()-start, 0)))
-	for off := start; off < f.Size(); off += e.bs {
-		b := blk[:min(int64(len(blk)), f.Size()-off)]
-		if err := readFull(f, b, off); err != nil {
-			return nil, err
-		}
+	parse := func(b []byte, off int64) error {
 		for p := 0; p+8 <= len(b); {
 			ino := binary.LittleEndian.Uint32(b[p:])
 			rec := int(binary.LittleEndian.Uint16(b[p+4:]))
@@ -413,7 +411,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 				nlen |= int(b[p+7]) << 8
 			}
 			if rec < 8 || rec%4 != 0 || p+rec > len(b) || 8+nlen > rec {
-				return out, corruptf("ext: directory inode %d: bad entry at %d", dir.Ino, off+int64(p))
+				return corruptf("ext: directory inode %d: bad entry at %d", dir.Ino, off+int64(p))
 			}
 			name := string(b[p+8 : p+8+nlen])
 			p += rec
@@ -421,11 +419,11 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 				continue
 			}
 			if len(out) >= maxDirEntries {
-				return out, corruptf("ext: directory inode %d has more than %d entries", dir.Ino, maxDirEntries)
+				return corruptf("ext: directory inode %d has more than %d entries", dir.Ino, maxDirEntries)
 			}
 			child, err := e.inode(uint64(ino))
 			if err != nil {
-				return out, err
+				return err
 			}
 			ent := child.entry(name)
 			if ent.Mode&fs.ModeSymlink != 0 {
@@ -433,6 +431,31 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 			}
 			out = append(out, ent)
 		}
+		return nil
+	}
+	bf, ok := f.(*blockFile)
+	if !ok { // inline directory
+		b := make([]byte, max(f.Size()-start, 0))
+		if err := readFull(f, b, start); err != nil {
+			return nil, err
+		}
+		return out, parse(b, start)
+	}
+	blk := make([]byte, e.bs)
+	err = bf.mapped(maxDirBytes, func(off, n int64) error {
+		for end := off + n; off < end; off += e.bs {
+			b := blk[:min(e.bs, end-off)]
+			if err := readFull(f, b, off); err != nil {
+				return err
+			}
+			if err := parse(b, off); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
 	}
 	return out, nil
 }

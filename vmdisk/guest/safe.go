@@ -66,12 +66,16 @@ func readAt(r io.ReaderAt, n int, off int64) ([]byte, error) {
 
 // Limits on anything sized by on-disk data.
 const (
-	maxAlloc      = 64 << 20 // one structure read into memory
-	maxDirEntries = 1 << 20  // entries in one directory
-	maxExtents    = 1 << 20  // extents (runs) of one file
-	maxSymlink    = 4096     // symlink target length
-	libTimeout    = 30 * time.Second
+	maxAlloc      = 64 << 20  // one structure read into memory
+	maxDirEntries = 1 << 20   // entries in one directory
+	maxExtents    = 1 << 20   // extents (runs) of one file
+	maxSymlink    = 4096      // symlink target length
+	maxDirBytes   = 256 << 20 // mapped bytes of one directory
+	maxTreeNodes  = 1 << 16   // index blocks read for one file's extent tree
 )
+
+// libTimeout bounds one call into a third-party parser.
+var libTimeout = 30 * time.Second
 
 // guard runs fn, turning a panic into an ErrCorrupt error and giving up after
 // libTimeout or when ctx ends. It is used around third-party parsers. On a

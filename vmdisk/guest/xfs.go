@@ -251,6 +251,9 @@ func (x *xfsFS) bmbtWalk(fsbno uint64, level int, out *[]extent, count *int) err
 			*out = append(*out, x.bmbtRec(b[hdr+16*i:]))
 			continue
 		}
+		if *count += 16; *count > maxExtents { // index blocks count toward the cap
+			return corruptf("btree too large")
+		}
 		ptr := binary.BigEndian.Uint64(b[hdr+maxr*8+8*i:])
 		if err := x.bmbtWalk(ptr, level-1, out, count); err != nil {
 			return err
@@ -358,30 +361,44 @@ func (x *xfsFS) blockDir(in *xfsInode, add func(string, uint64) error) error {
 	if err != nil {
 		return err
 	}
-	end := min(f.size, xfsLeafOffset)
+	f.size = min(f.size, xfsLeafOffset)
 	buf := make([]byte, x.dirBlk)
-	for off := int64(0); off < end; off += x.dirBlk {
-		if err := readFull(f, buf, off); err != nil {
-			return err
-		}
-		hdr, limit := 16, len(buf)
-		switch string(buf[:4]) {
-		case "XD2B", "XDB3":
-			count := int(binary.BigEndian.Uint32(buf[len(buf)-8:]))
-			limit = len(buf) - 8 - 8*count
-			if limit < 0 {
-				return corruptf("xfs: directory %d: leaf count %d", in.ino, count)
+	return f.mapped(maxDirBytes, func(off, n int64) error {
+		// directory blocks may span extents; read whole blocks from the
+		// first block boundary inside this piece
+		end := off + n
+		off = (off + x.dirBlk - 1) / x.dirBlk * x.dirBlk
+		for ; off < end && off+x.dirBlk <= f.size; off += x.dirBlk {
+			if err := readFull(f, buf, off); err != nil {
+				return err
 			}
-		case "XD2D", "XDD3":
-		default:
-			continue // a hole or a block of another kind
+			if err := x.dirBlock(in, buf, add); err != nil {
+				return err
+			}
 		}
-		if buf[3] == '3' {
-			hdr = 64
+		return nil
+	})
+}
+
+// dirBlock parses one directory data block.
+func (x *xfsFS) dirBlock(in *xfsInode, buf []byte, add func(string, uint64) error) error {
+	hdr, limit := 16, len(buf)
+	switch string(buf[:4]) {
+	case "XD2B", "XDB3":
+		count := int(binary.BigEndian.Uint32(buf[len(buf)-8:]))
+		limit = len(buf) - 8 - 8*count
+		if limit < 0 {
+			return corruptf("xfs: directory %d: leaf count %d", in.ino, count)
 		}
-		if err := x.dataEntries(buf[:limit], hdr, add); err != nil {
-			return fmt.Errorf("xfs: directory %d: %w", in.ino, err)
-		}
+	case "XD2D", "XDD3":
+	default:
+		return nil // a block of another kind
+	}
+	if buf[3] == '3' {
+		hdr = 64
+	}
+	if err := x.dataEntries(buf[:limit], hdr, add); err != nil {
+		return fmt.Errorf("xfs: directory %d: %w", in.ino, err)
 	}
 	return nil
 }
