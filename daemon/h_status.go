@@ -97,7 +97,3 @@ func (d *Daemon) hLogLevel(r *http.Request) (any, error) {
 	return map[string]string{"level": lvl.String()}, nil
 }
 
-// openTarget opens a shard target spec: a local directory. (S3 targets plug in here.)
-func openTarget(spec string) (blockstore.Target, error) {
-	return blockstore.NewDirTarget(spec)
-}
