@@ -96,4 +96,3 @@ func (d *Daemon) hLogLevel(r *http.Request) (any, error) {
 	d.log.Info("log level changed", "level", lvl.String(), "by", principalName(r))
 	return map[string]string{"level": lvl.String()}, nil
 }
-
