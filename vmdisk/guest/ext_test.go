@@ -39,7 +39,7 @@ func TestExtVariants(t *testing.T) {
 func TestExtFSTest(t *testing.T) {
 	tmp := t.TempDir()
 	src := filepath.Join(tmp, "src")
-	makeTree(t, src, treeOpts{symlinks: true, owners: true, many: 50})
+	makeTree(t, src, treeOpts{symlinks: true, owners: true, many: 50, smallBig: true})
 	img := filepath.Join(tmp, "fs.img")
 	mkExt(t, img, src, "ext4", 32<<20)
 	r, size := openImage(t, img)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
 )
 
@@ -40,7 +39,7 @@ func TestFAT(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareTree(t, fsys, src, cmpOpts{mtime: 2 * time.Second})
-			if err := fstest.TestFS(AsIOFS(fsys), "hello.txt", "dir/sub/deep.txt"); err != nil {
+			if err := fstestSub(fsys, "dir"); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -49,6 +50,7 @@ type treeOpts struct {
 	symlinks bool
 	owners   bool // uid/gid and full permission bits
 	many     int  // files in a large directory
+	smallBig bool // "big.bin" of 300 KiB instead of > 4 MiB (for fstest's byte-wise reads)
 }
 
 // makeTree writes the reference tree: nested directories, a file > 4 MiB,
@@ -57,6 +59,9 @@ func makeTree(t testing.TB, dir string, o treeOpts) {
 	t.Helper()
 	rnd := rand.New(rand.NewSource(42))
 	big := make([]byte, 5<<20+12345)
+	if o.smallBig {
+		big = big[:300<<10+7]
+	}
 	rnd.Read(big)
 	files := map[string][]byte{
 		"hello.txt":              []byte("hello, world\n"),
@@ -280,4 +285,15 @@ func runStdin(t testing.TB, stdin, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// fstestSub runs fstest.TestFS on the subtree dir of fsys (the byte-wise
+// reads fstest does on the 5 MiB file cost seconds per file system; ext4's
+// test runs it on a whole volume).
+func fstestSub(fsys FS, dir string) error {
+	sub, err := fs.Sub(AsIOFS(fsys), dir)
+	if err != nil {
+		return err
+	}
+	return fstest.TestFS(sub, "sub/deep.txt")
 }
