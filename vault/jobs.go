@@ -20,6 +20,9 @@ func (v *Vault) CreateJob(ctx context.Context, j Job) (Job, error) {
 	if !jobTypes[j.Type] {
 		return Job{}, invalid("job type %q is unknown", j.Type)
 	}
+	if j.Type == JobBackup && j.Item == "" {
+		return Job{}, invalid("a backup job needs its item")
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.checkJobConflict(j); err != nil {

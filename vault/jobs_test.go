@@ -130,3 +130,21 @@ func TestPruneJobs(t *testing.T) {
 		t.Fatalf("pruned %d, left %+v, by item %+v", n, left, byItem)
 	}
 }
+
+func TestFindJobAcrossVaults(t *testing.T) {
+	ctx := context.Background()
+	h, _, _, _ := testVault(t)
+	other, err := h.Create(ctx, "other", testPass, CreateOptions{Layout: StorageLayout{DataShards: 1}})
+	must(t, err)
+	j, err := other.CreateJob(ctx, Job{Type: JobVerify})
+	must(t, err)
+	v, got, err := h.FindJob(ctx, j.ID)
+	must(t, err)
+	if v.Name() != "other" || got.ID != j.ID || got.Vault != "other" {
+		t.Fatalf("FindJob = %s %+v", v.Name(), got)
+	}
+	_, _, err = h.FindJob(ctx, "j0000000000")
+	wantErr(t, err, ErrNotFound)
+	_, err = other.CreateJob(ctx, Job{Type: JobBackup})
+	wantErr(t, err, ErrInvalid, "item")
+}
