@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,9 @@ const (
 	maxTreeNodes  = 1 << 16   // index blocks read for one file's extent tree
 )
 
+// guardTimeouts counts calls abandoned by guard (tests check it stays 0).
+var guardTimeouts atomic.Int64
+
 // libTimeout bounds one call into a third-party parser.
 var libTimeout = 30 * time.Second
 
@@ -107,6 +111,7 @@ func guard[T any](ctx context.Context, what string, fn func() (T, error)) (T, er
 	case <-ctx.Done():
 		return zero, fmt.Errorf("%s: %w", what, ctx.Err())
 	case <-t.C:
+		guardTimeouts.Add(1)
 		return zero, corruptf("%s: gave up after %s", what, libTimeout)
 	}
 }
