@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/vault"
 )
 

@@ -43,7 +43,7 @@ func usageCommand() *cli.Command {
 		if err := a.get("/v1/vaults/"+vaultArg(c)+"/usage", &rows); err != nil {
 			return err
 		}
-		return listing(c, rows, "item source=source_bytes unique=unique_bytes shared=shared_bytes points")
+		return listing(c, rows, "item state points source=source_bytes stored=stored_bytes shared=shared_bytes")
 	})}
 }
 
