@@ -15,7 +15,7 @@ import (
 func lvmCmd(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	needTool(t, name)
-	cmd := exec.Command(name, append([]string{"--driverloaded", "n"}, args...)...)
+	cmd := exec.Command(name, append(lvmFlags(), args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -23,6 +23,11 @@ func lvmCmd(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.String())
 	}
 	return string(out)
+}
+
+// lvmFlags: no device-mapper, and no metadata backups written to /etc/lvm.
+func lvmFlags() []string {
+	return []string{"--driverloaded", "n", "--config", "backup { backup = 0 archive = 0 }"}
 }
 
 // losetup attaches img to a free loop device, detached at cleanup.
@@ -102,7 +107,7 @@ func TestLVM(t *testing.T) {
 	dev := losetup(t, pv)
 	lvmCmd(t, "pvcreate", "-ff", "-y", dev)
 	lvmCmd(t, "vgcreate", "-s", "4M", "vgt", dev)
-	t.Cleanup(func() { exec.Command("vgremove", "--driverloaded", "n", "-ff", "-y", "vgt").Run() })
+	t.Cleanup(func() { exec.Command("vgremove", append(lvmFlags(), "-ff", "-y", "vgt")...).Run() })
 	lvmCmd(t, "lvcreate", "-Zn", "-y", "-n", "root", "-L", "20M", "vgt")
 	lvmCmd(t, "lvcreate", "-Zn", "-y", "-n", "data", "-L", "20M", "vgt")
 	lvmCmd(t, "lvextend", "-L", "36M", "vgt/root")

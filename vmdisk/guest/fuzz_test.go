@@ -1,0 +1,118 @@
+package guest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Seeds are generated at test time by the real tools (small images, so the
+// fuzzer mutates something meaningful): a GPT disk, an MBR disk with an
+// extended partition and three logicals, an LVM2 PV's label and metadata,
+// and tiny ext4, FAT12 and NTFS file systems plus the head of an XFS one.
+
+func seedFile(t testing.TB, dir, name string, size int64) string {
+	p := filepath.Join(dir, name)
+	sparseFile(t, p, size)
+	return p
+}
+
+func readAll(t testing.TB, p string, limit int64) []byte {
+	b, err := os.ReadFile(p)
+	must(t, err)
+	if int64(len(b)) > limit {
+		b = b[:limit]
+	}
+	return b
+}
+
+func tableSeeds(t testing.TB) [][]byte {
+	dir := t.TempDir()
+	g := seedFile(t, dir, "gpt.img", 256<<10)
+	run(t, "sgdisk", "-a", "1", "-n", "1:40:+40K", "-n", "2:0:+30K", "-n", "4:0:+20K", g)
+	m := seedFile(t, dir, "mbr.img", 256<<10)
+	runStdin(t, "label: dos\nunit: sectors\nstart=1, size=60, type=83\nstart=100, size=300, type=5\n"+
+		"start=102, size=50, type=83\nstart=160, size=50, type=c\nstart=220, size=100, type=7\n", "sfdisk", "-q", m)
+	seeds := [][]byte{readAll(t, g, 1<<20), readAll(t, m, 1<<20)}
+	if pv := lvmSeed(t, dir); pv != nil {
+		seeds = append(seeds, pv)
+	}
+	return seeds
+}
+
+// lvmSeed makes a PV with a VG of two LVs (one with two segments) and
+// returns its first 1 MiB (label and metadata; extents start there).
+func lvmSeed(t testing.TB, dir string) []byte {
+	p := seedFile(t, dir, "pv.img", 12<<20)
+	dev := strings.TrimSpace(run(t, "losetup", "-f", "--show", p))
+	defer exec.Command("losetup", "-d", dev).Run()
+	vg := "fuzzvg" + filepath.Base(dir)
+	vg = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, vg)
+	for _, args := range [][]string{
+		{"pvcreate", "-ff", "-y", dev}, {"vgcreate", "-s", "1M", vg, dev},
+		{"lvcreate", "-Zn", "-y", "-n", "a", "-L", "2M", vg}, {"lvcreate", "-Zn", "-y", "-n", "b", "-L", "2M", vg},
+		{"lvextend", "-L", "4M", vg + "/a"},
+	} {
+		run(t, args[0], append(lvmFlags(), args[1:]...)...)
+	}
+	seed := readAll(t, p, 1<<20)
+	exec.Command("vgremove", append(lvmFlags(), "-ff", "-y", vg)...).Run()
+	return seed
+}
+
+func FuzzProbe(f *testing.F) {
+	for _, s := range tableSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		exercise(ctx, bytes.NewReader(data), int64(len(data)), "")
+	})
+}
+
+var fuzzTypes = []string{TypeExt4, TypeXFS, TypeVFAT, TypeNTFS}
+
+func FuzzOpenFS(f *testing.F) {
+	dir := f.TempDir()
+	src := filepath.Join(dir, "src")
+	must(f, os.MkdirAll(filepath.Join(src, "d/e"), 0o755))
+	must(f, os.WriteFile(filepath.Join(src, "d/e/f.txt"), []byte("fuzz\n"), 0o644))
+	must(f, os.WriteFile(filepath.Join(src, "a.txt"), bytes.Repeat([]byte("a"), 5000), 0o600))
+	must(f, os.Symlink("a.txt", filepath.Join(src, "l")))
+	ext := filepath.Join(dir, "ext4.img")
+	mkExt(f, ext, src, "ext4", 256<<10)
+	fat := seedFile(f, dir, "fat.img", 200<<10)
+	run(f, "mkfs.vfat", "-F", "12", fat)
+	run(f, "mcopy", "-s", "-i", fat, filepath.Join(src, "d"), filepath.Join(src, "a.txt"), "::/")
+	ntfsImg := seedFile(f, dir, "ntfs.img", 2<<20)
+	run(f, "mkntfs", "-F", "-Q", "-q", ntfsImg)
+	run(f, "ntfscp", "-f", ntfsImg, filepath.Join(src, "a.txt"), "a.txt")
+	xfsImg := seedFile(f, dir, "xfs.img", 300<<20)
+	mkXFSQuiet(f, xfsImg, src)
+	f.Add(readAll(f, ext, 1<<20), uint8(0))
+	f.Add(readAll(f, xfsImg, 128<<10), uint8(1))
+	f.Add(readAll(f, fat, 1<<20), uint8(2))
+	f.Add(readAll(f, ntfsImg, 2<<20), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		exercise(ctx, bytes.NewReader(data), int64(len(data)), fuzzTypes[int(kind)%len(fuzzTypes)])
+	})
+}
+
+func mkXFSQuiet(t testing.TB, img, dir string) {
+	proto := img + ".proto"
+	protofile(t, dir, proto)
+	run(t, "mkfs.xfs", "-q", "-f", "-p", proto, img)
+}
