@@ -38,7 +38,7 @@ func (d *Daemon) hStatus(r *http.Request) (any, error) {
 			st.Vaults = append(st.Vaults, view)
 			continue
 		}
-		view.Degraded = d.degraded(v)
+		view.Degraded = d.degraded(ctx, v)
 		st.Vaults = append(st.Vaults, view)
 		items, _ := v.Items(ctx)
 		for _, it := range items {
@@ -67,13 +67,9 @@ func (d *Daemon) itemStatus(r *http.Request, v *vault.Vault, it vault.Item) item
 }
 
 // degraded reports whether any shard target of v does not answer.
-func (d *Daemon) degraded(v *vault.Vault) bool {
-	for _, spec := range v.Layout().Targets {
-		t, err := openTarget(spec)
-		if err != nil {
-			return true
-		}
-		if err := t.List(context.Background(), "keys/", func(string, int64) error { return nil }); err != nil {
+func (d *Daemon) degraded(ctx context.Context, v *vault.Vault) bool {
+	for _, t := range v.Store().Targets() {
+		if err := t.List(ctx, "keys/", func(string, int64) error { return nil }); err != nil {
 			return true
 		}
 	}

@@ -25,6 +25,8 @@ func (d *Daemon) routes() {
 	d.route("POST /v1/vaults/{vault}/gc", RoleAdmin, d.hMaintenance(vault.JobGC))
 	d.route("POST /v1/vaults/{vault}/repair", RoleAdmin, d.hMaintenance(vault.JobRepair))
 
+	d.route("POST /v1/vaults/{vault}/benchmark", RoleAdmin, d.hBenchmark)
+
 	d.route("GET /v1/vaults/{vault}/policies", RoleReader, d.hPolicies)
 	d.route("POST /v1/vaults/{vault}/policies", RoleAdmin, d.hCreatePolicy)
 	d.route("GET /v1/vaults/{vault}/policies/{policy}", RoleReader, d.hPolicy)
