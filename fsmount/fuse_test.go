@@ -264,3 +264,41 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func isMounted(t *testing.T, dir string) bool {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), " "+dir+" fuse.rewind ")
+}
+
+func TestUnmountBusyDetaches(t *testing.T) {
+	_, point, _ := mountSample(t, false, Options{})
+	dir := filepath.Dir(filepath.Dir(point))
+	f, err := os.Open(filepath.Join(point, "a.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !isMounted(t, dir) {
+		t.Fatal("not in /proc/self/mounts")
+	}
+	testMountsMu.Lock()
+	m := testMounts[dir]
+	testMountsMu.Unlock()
+	if err := m.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if isMounted(t, dir) {
+		t.Fatal("busy mount still attached after Unmount")
+	}
+	f.Close()
+	done := make(chan struct{})
+	go func() { m.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop after the last file closed")
+	}
+}

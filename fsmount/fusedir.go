@@ -67,10 +67,14 @@ func (h *dirHandle) restart() {
 	h.pos = 0
 }
 
-// Readdirent returns the next entry, or nil at the end.
+// Readdirent returns the next entry, or nil at the end: "." and ".." first,
+// then the Dir's entries.
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
 	if h.next == nil {
 		h.restart()
+	}
+	if h.pos < 2 {
+		return h.dot(), 0
 	}
 	e, err, ok := h.next()
 	if !ok {
@@ -88,6 +92,20 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		Ino:  ino(h.d.space, a.ID, h.d.StableAttr().Ino, e.Name),
 		Off:  h.pos,
 	}, 0
+}
+
+// dot returns "." or "..".
+func (h *dirHandle) dot() *fuse.DirEntry {
+	h.pos++
+	h.last = Entry{}
+	de := &fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR, Ino: h.d.StableAttr().Ino, Off: h.pos}
+	if h.pos == 2 {
+		de.Name = ".."
+		if _, p := h.d.Parent(); p != nil {
+			de.Ino = p.StableAttr().Ino
+		}
+	}
+	return de
 }
 
 // Seekdir moves to the entry after the off'th (offsets are entry counts).

@@ -34,7 +34,10 @@ type mountState struct {
 // are not plain "missing" or "cancelled" once, here.
 func (m *mountState) errno(op, name string, err error) syscall.Errno {
 	var e syscall.Errno
+	var logged loggedError
 	switch {
+	case errors.As(err, &logged):
+		return syscall.EIO
 	case errors.Is(err, iofs.ErrNotExist):
 		return syscall.ENOENT
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -45,6 +48,11 @@ func (m *mountState) errno(op, name string, err error) syscall.Errno {
 	m.log.Error("fsmount: "+op+" failed", "name", name, "err", err)
 	return syscall.EIO
 }
+
+// loggedError wraps an error whose cause was logged where it happened.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 // node is the part every FUSE node shares: the model node it shows and the
 // id space its descendants are numbered in.

@@ -339,7 +339,15 @@ func mountT(t testing.TB, cat Catalog, open opener, opts Options) (*Mounted, str
 	if err := waitMounted(dir, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	testMountsMu.Lock()
+	testMounts[dir] = m
+	testMountsMu.Unlock()
 	return m, dir
 }
+
+var (
+	testMountsMu sync.Mutex
+	testMounts   = map[string]*Mounted{}
+)
 
 var _ io.ReaderAt = (*bytes.Reader)(nil)

@@ -45,8 +45,6 @@ func (d *pointDir) Attr() Attr {
 	if t, err := d.root(); err == nil {
 		a = t.Attr()
 		a.Mode = syscall.S_IFDIR | a.Mode&07777
-	} else {
-		d.v.log.Warn("fsmount: point does not open", "item", d.item, "point", d.p.name, "err", err)
 	}
 	a.ID = d.id
 	return a
@@ -63,7 +61,8 @@ func (d *pointDir) root() (Dir, error) {
 	}
 	t, err := d.v.open(d.v.ctx, d.item, d.p.PointInfo)
 	if err != nil {
-		return nil, fmt.Errorf("open %s point %s of %q: %w", d.p.Kind, d.p.name, d.item, err)
+		d.v.log.Error("fsmount: point does not open", "item", d.item, "point", d.p.name, "kind", d.p.Kind, "err", err)
+		return nil, loggedError{fmt.Errorf("open %s point %s of %q: %w", d.p.Kind, d.p.name, d.item, err)}
 	}
 	d.tree = t
 	return t, nil
