@@ -15,6 +15,9 @@ func TestLayoutChangesOnlyBeforeProtection(t *testing.T) {
 	err = v.SetLayout(ctx, []byte("wrong"), StorageLayout{DataShards: 3, ParityShards: 2}, "alice")
 	wantErr(t, err, ErrInvalid, "passphrase")
 
+	// Leftovers of a crashed attempt are cleared.
+	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "prod-1", "store-2", "index"), 0o700))
+	must(t, os.WriteFile(filepath.Join(dir, "vaults", "prod-1", "store-2", "junk"), []byte("x"), 0o600))
 	must(t, v.SetLayout(ctx, testPass, StorageLayout{DataShards: 3, ParityShards: 2}, "alice"))
 	if l := v.Layout(); l.DataShards != 3 || l.ParityShards != 2 || len(l.Targets) != 5 {
 		t.Fatalf("layout after change = %+v", l)

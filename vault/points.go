@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rewind-backup/rewind/policy"
@@ -79,7 +80,8 @@ func (v *Vault) classify(ctx context.Context, it Item, p *Point, existing []Poin
 	}
 	pp, err := pol.Spec.NewPoint(p.Time, toPolicyPoints(existing))
 	if err != nil {
-		return err
+		return &Error{Kind: ErrInvalid, Err: err,
+			Msg: fmt.Sprintf("policy %q of item %q cannot classify the point: fix it with \"rewind policy set\"", pol.Name, it.Name)}
 	}
 	p.Tiers, p.Expiry = pp.Tiers, pp.Expiry.UTC()
 	return nil
