@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rewind-backup/rewind/blockstore"
@@ -75,4 +76,19 @@ func putRaw(t testing.TB, s *blockstore.Store, objs ...[]byte) []blockstore.ID {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// recordingWriter passes Puts to a real writer and remembers every id.
+type recordingWriter struct {
+	w   *blockstore.Writer
+	mu  sync.Mutex
+	ids map[blockstore.ID]bool
+}
+
+func (r *recordingWriter) Put(ctx context.Context, data []byte) (blockstore.PutResult, error) {
+	res, err := r.w.Put(ctx, data)
+	r.mu.Lock()
+	r.ids[res.ID] = true
+	r.mu.Unlock()
+	return res, err
 }

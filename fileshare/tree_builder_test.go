@@ -140,3 +140,5 @@ func listenSocket(t *testing.T, p string) net.Listener {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(11, 12)) }

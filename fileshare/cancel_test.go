@@ -1,0 +1,51 @@
+package fileshare
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rewind-backup/rewind/blockstore"
+	"golang.org/x/time/rate"
+)
+
+func TestBackupCancelled(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	makeManyFiles(t, src, 2000)
+	s := newStore(t)
+	w := s.NewWriter()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	progress := func(files, bytes int64) {
+		calls++
+		if files > 100 {
+			cancel()
+		}
+	}
+	_, err := Backup(ctx, w, s, src, blockstore.ID{}, BackupOptions{Progress: progress})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled backup returned %v, want context.Canceled", err)
+	}
+	if calls == 0 {
+		t.Fatal("progress never called")
+	}
+}
+
+func TestBackupReadLimiter(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	writeFile(t, filepath.Join(src, "f"), randData(newRand(), 3<<20), 0o644)
+	s := newStore(t)
+	lim := rate.NewLimiter(rate.Limit(4<<20), 64<<10) // 4 MiB/s
+	start := time.Now()
+	res := backupTo(t, s, src, blockstore.ID{}, BackupOptions{Limiter: lim})
+	if el := time.Since(start); el < 600*time.Millisecond {
+		t.Fatalf("3 MiB at 4 MiB/s took %v, want about 0.75s", el)
+	}
+	if res.BytesRead != 3<<20 {
+		t.Fatalf("read %d bytes", res.BytesRead)
+	}
+}
