@@ -28,6 +28,7 @@ type Config struct {
 	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
 	MountExpire     Duration               `toml:"mount_expire"`
 	SweepAt         string                 `toml:"sweep_at"`
+	MetricsListen   string                 `toml:"metrics_listen"`
 	TCP             TCPConfig              `toml:"tcp"`
 	Vaults          map[string]VaultConfig `toml:"vaults"`
 }

@@ -111,6 +111,17 @@ func (d *Daemon) serve(ctx context.Context) error {
 		}
 		servers = append(servers, tcp)
 	}
+	if d.cfg.MetricsListen != "" {
+		m, err := d.serveMetrics()
+		if err != nil {
+			for _, s := range servers {
+				s.Close()
+			}
+			d.host.Close()
+			return err
+		}
+		servers = append(servers, m)
+	}
 	d.log.Info("rewind daemon ready", "version", Version, "socket", d.cfg.Socket, "data", d.cfg.Data)
 	_, _ = sddaemon.SdNotify(false, sddaemon.SdNotifyReady)
 	stopWatchdog := d.watchdog()

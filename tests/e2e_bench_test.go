@@ -1,6 +1,10 @@
 package tests
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,5 +40,30 @@ func TestBenchmarkCommand(t *testing.T) {
 	out := d.must("benchmark", "--time", "20ms")
 	if !strings.Contains(out, "verdict: backups are bound by") {
 		t.Errorf("no verdict:\n%s", out)
+	}
+}
+
+// TestMetrics: the Prometheus endpoint reports jobs and per-item figures.
+func TestMetrics(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	d := startDaemon(t, fmt.Sprintf("metrics_listen = %q\n", addr))
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`rewind_jobs{vault="default",type="backup",status="completed"} 1`,
+		`rewind_item_last_success_seconds{vault="default",item="files"}`,
+		`rewind_vault_locked{vault="default"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
 	}
 }
