@@ -104,6 +104,9 @@ func (h *Host) Create(ctx context.Context, name string, passphrase []byte, opts 
 
 func (h *Host) create(ctx context.Context, name string, pass []byte, l StorageLayout, segSize int) (*Vault, error) {
 	dir := filepath.Join(h.dir, name)
+	if _, err := os.Stat(dir); err == nil && !incompleteCreate(dir) {
+		return nil, refuse(ErrExists, "directory %s already exists and is not an unfinished vault: move it away or choose another name", dir)
+	}
 	if err := os.RemoveAll(dir); err != nil { // leftover of a crashed create (no vault.json)
 		return nil, fmt.Errorf("create vault %q: %w", name, err)
 	}

@@ -87,7 +87,7 @@ func (h *Host) openAll(ctx context.Context) error {
 func (h *Host) openOne(ctx context.Context, name string) {
 	dir := filepath.Join(h.dir, name)
 	f, err := readVaultFile(dir)
-	if errors.Is(err, errNoVaultFile) {
+	if errors.Is(err, errNoVaultFile) && incompleteCreate(dir) {
 		h.opts.Logger.Warn("removing incomplete vault directory", "vault", name)
 		os.RemoveAll(dir) // a create that crashed before its commit point
 		return
@@ -165,4 +165,21 @@ func (h *Host) taken(name string) bool {
 		}
 	}
 	return false
+}
+
+// incompleteCreate reports whether dir holds only what Create makes before
+// vault.json (so removing it loses nothing); anything else is left alone.
+func incompleteCreate(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		switch e.Name() {
+		case "store", "shards", vaultFileName + ".tmp":
+		default:
+			return false
+		}
+	}
+	return true
 }
