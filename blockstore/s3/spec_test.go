@@ -36,14 +36,14 @@ func TestParseSpecErrors(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	for spec, want := range map[string]string{
-		"s3://h/b":                     "HOST:PORT",
-		"s3://h:1":                     "no bucket",
-		"s3://h:1/b?tls=maybe":         "tls=0",
-		"s3://h:1/b?colour=red":        "unknown option",
-		"s3://h:1/b?lock=governance":   "lock-days",
-		"s3://h:1/b?cache-size=lots":   "512M",
-		"s3://h:1/b":                   "REWIND_S3_ACCESS_KEY",
-		"s3://ak:hunter22@h:1/b":       "creds= file",
+		"s3://h/b":                      "HOST:PORT",
+		"s3://h:1":                      "no bucket",
+		"s3://h:1/b?tls=maybe":          "tls=0",
+		"s3://h:1/b?colour=red":         "unknown option",
+		"s3://h:1/b?lock=governance":    "lock-days",
+		"s3://h:1/b?cache-size=lots":    "512M",
+		"s3://h:1/b":                    "REWIND_S3_ACCESS_KEY",
+		"s3://ak:hunter22@h:1/b":        "creds= file",
 		"s3://h:1/b?creds=/nonexistent": "read credentials file",
 	} {
 		_, err := s3.ParseSpec(spec)
