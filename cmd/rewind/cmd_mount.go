@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
@@ -14,8 +18,10 @@ func mountCommand() *cli.Command {
 	return &cli.Command{Name: "mount", ArgsUsage: "MOUNTPOINT", Usage: "mount recovery points read-only",
 		Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "item"}, &cli.StringFlag{Name: "point", Usage: "RFC 3339 time or latest"},
 			&cli.StringFlag{Name: "expire", Usage: "unmount after this long (default 12h)"},
-			&cli.BoolFlag{Name: "allow-other", Usage: "let other users in (the recorded modes still apply)"}},
-		Action: call(func(c *cli.Context, a *api) error {
+			&cli.BoolFlag{Name: "allow-other", Usage: "let other users in (the recorded modes still apply)"},
+			&cli.BoolFlag{Name: "foreground", Usage: "serve the mount from this process, with no daemon running (needs --data and the passphrase)"},
+			&cli.StringFlag{Name: "data", Usage: "the data directory, with --foreground", Value: "/var/lib/rewind"}, passphraseFlag},
+		Action: func(c *cli.Context) error {
 			mp, err := oneArg(c, "MOUNTPOINT")
 			if err != nil {
 				return err
@@ -26,13 +32,31 @@ func mountCommand() *cli.Command {
 			}
 			req := daemon.MountRequest{Mountpoint: abs, Vault: c.String("vault"), Item: c.String("item"),
 				Point: c.String("point"), Expire: c.String("expire"), AllowOther: c.Bool("allow-other")}
+			if c.Bool("foreground") {
+				return mountForeground(c, req)
+			}
+			a, err := connect(c)
+			if err != nil {
+				return err
+			}
 			var m daemon.MountInfo
 			if err := a.post("/v1/mounts", req, &m); err != nil {
 				return err
 			}
 			fmt.Printf("mounted at %s until %s; \"rewind umount %s\" unmounts\n", m.Mountpoint, m.Expires.Format("2006-01-02 15:04 MST"), m.Mountpoint)
 			return nil
-		})}
+		}}
+}
+
+func mountForeground(c *cli.Context, req daemon.MountRequest) error {
+	pass, err := readPassphrase(c, false)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return daemon.MountForeground(ctx, c.String("data"), []byte(pass), req, log)
 }
 
 func umountCommand() *cli.Command {
