@@ -30,6 +30,8 @@ func TestItemStateMachine(t *testing.T) {
 	state(t, v, "web", StateStopped)
 	_, err = v.AddPoint(ctx, Point{Item: "web", Time: clock.Now(), Kind: Full, Consistency: ConsistencyCrash, Root: rootOf("x")})
 	wantErr(t, err, ErrConflict, "resume")
+	_, err = v.CreateJob(ctx, Job{Type: JobBackup, Item: "web"})
+	wantErr(t, err, ErrConflict, "rewind item resume web")
 	_, err = v.ResumeProtection(ctx, "web")
 	must(t, err)
 	state(t, v, "web", StateProtected)

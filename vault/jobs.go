@@ -13,9 +13,10 @@ var jobTypes = map[JobType]bool{JobBackup: true, JobRestore: true, JobConfigure:
 var vaultExclusive = map[JobType]bool{JobGC: true, JobRepair: true, JobVerify: true}
 
 // CreateJob records a new queued job and returns it with its id. j.Type is
-// required; ID, Status, Vault and Created are set here. A second active
-// backup of the same item, or a second active gc/verify/repair in the vault,
-// is refused with ErrConflict naming the running job.
+// required; ID, Status, Vault and Created are set here. A backup needs an
+// item that is pending or protected. A second active backup of the same
+// item, or a second active gc/verify/repair in the vault, is refused with
+// ErrConflict naming the running job.
 func (v *Vault) CreateJob(ctx context.Context, j Job) (Job, error) {
 	if !jobTypes[j.Type] {
 		return Job{}, invalid("job type %q is unknown", j.Type)
@@ -38,6 +39,11 @@ func (v *Vault) CreateJob(ctx context.Context, j Job) (Job, error) {
 }
 
 func (v *Vault) checkJobConflict(j Job) error {
+	if j.Type == JobBackup {
+		if err := v.checkBackupable(j.Item); err != nil {
+			return err
+		}
+	}
 	if j.Type != JobBackup && !vaultExclusive[j.Type] {
 		return nil
 	}
@@ -53,6 +59,22 @@ func (v *Vault) checkJobConflict(j Job) error {
 		return refuse(ErrConflict, "a backup of item %q is already %s (job %s): wait for it or run \"rewind job cancel %s\"", j.Item, a.Status, a.ID, a.ID)
 	}
 	return refuse(ErrConflict, "a %s of vault %q is already %s (job %s): wait for it or run \"rewind job cancel %s\"", j.Type, v.name, a.Status, a.ID, a.ID)
+}
+
+// checkBackupable refuses a backup of an item that is not protected or
+// pending (stopped, soft-deleted, purged or missing).
+func (v *Vault) checkBackupable(name string) error {
+	it, err := v.liveItem(ctx0, name)
+	if err != nil {
+		return err
+	}
+	switch it.State {
+	case StatePending, StateProtected:
+		return nil
+	case StateDeleted:
+		return refuse(ErrConflict, "item %q is soft-deleted: run \"rewind item undelete %s\" and \"rewind item resume %s\" before backing it up", name, name, name)
+	}
+	return refuse(ErrConflict, "protection of item %q is stopped: run \"rewind item resume %s\" before backing it up", name, name)
 }
 
 func putJob(t *txn, j Job) error {
