@@ -14,7 +14,7 @@ import (
 
 // Retry bounds: at most retryAttempts tries of one request, backing off from
 // retryBase doubling to retryMax, and no new try after retryBudget. A target
-// whose request failed on the network after every try is down for downFor:
+// whose request failed on the network or with 5xx after every try is down for downFor:
 // requests then get a single try, so reads fail fast and reconstruct elsewhere.
 var (
 	retryAttempts = 5
@@ -40,14 +40,17 @@ func (h *health) attempts() int {
 	return retryAttempts
 }
 
-func (h *health) record(err error) {
+// record marks the target down after a request that still failed on the
+// network or with a server error when its tries ran out; any other outcome
+// (success, a missing object, a refused request) shows the server answers.
+func (h *health) record(ctx context.Context, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case err == nil || !isNetwork(err):
-		h.downUntil = time.Time{}
-	default:
+	case err != nil && retryable(ctx, err):
 		h.downUntil = time.Now().Add(downFor)
+	case ctx.Err() == nil:
+		h.downUntil = time.Time{}
 	}
 }
 
@@ -66,7 +69,7 @@ func (h *health) do(ctx context.Context, size int, op func(context.Context) erro
 			break
 		}
 	}
-	h.record(err)
+	h.record(ctx, err)
 	return err
 }
 
