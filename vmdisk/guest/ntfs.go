@@ -189,6 +189,13 @@ func (n *ntfsFS) readDir(dir *Entry) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
+		// the library walks $INDEX_ALLOCATION in 4 KiB steps up to its
+		// claimed size: refuse absurd sizes instead of spinning
+		for _, a := range m.EnumerateAttributes(n.ctx) {
+			if a.Type().Value == ntfs.ATTR_TYPE_INDEX_ALLOCATION && a.DataSize() > maxDirBytes {
+				return nil, corruptf("ntfs: directory %d index of %d bytes", dir.Ino, a.DataSize())
+			}
+		}
 		seen := map[uint64]bool{}
 		var out []Entry
 		for _, rec := range m.Dir(n.ctx) {
