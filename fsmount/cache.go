@@ -3,6 +3,7 @@ package fsmount
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -86,7 +87,7 @@ func (c *ChunkCache) Get(ctx context.Context, id blockstore.ID) ([]byte, error) 
 }
 
 func (c *ChunkCache) run(ctx context.Context, id blockstore.ID, f *fetch) {
-	f.data, f.err = c.r.Get(ctx, id)
+	f.data, f.err = c.get(ctx, id)
 	c.mu.Lock()
 	delete(c.inflight, id)
 	if f.err == nil {
@@ -94,6 +95,17 @@ func (c *ChunkCache) run(ctx context.Context, id blockstore.ID, f *fetch) {
 	}
 	c.mu.Unlock()
 	close(f.done)
+}
+
+// get fetches from the underlying reader; a panic there (bad data reaching
+// a decoder) becomes an error instead of ending the process.
+func (c *ChunkCache) get(ctx context.Context, id blockstore.ID) (data []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			data, err = nil, fmt.Errorf("chunk %s: panic while reading: %v", id, v)
+		}
+	}()
+	return c.r.Get(ctx, id)
 }
 
 // add inserts under c.mu and evicts from the back until under the cap.

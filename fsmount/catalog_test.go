@@ -162,3 +162,38 @@ func TestChunkCacheSingleFlight(t *testing.T) {
 		t.Fatalf("cancelled Get: %v", err)
 	}
 }
+
+type panicky struct{ memDir }
+
+func (p *panicky) Lookup(ctx context.Context, name string) (Node, error) {
+	if name == "boom" {
+		panic("decoder bug on hostile data")
+	}
+	return p.memDir.Lookup(ctx, name)
+}
+
+type panicReader struct{}
+
+func (panicReader) ReadAt([]byte, int64) (int, error) { panic("reader bug on hostile data") }
+
+type panicFile struct{ memFile }
+
+func (panicFile) Open(context.Context) (Reader, error) { return panicReader{}, nil }
+
+func TestPanicsBecomeEIO(t *testing.T) {
+	d := &panicky{*smallTree("ok")}
+	d.add("bad", &panicFile{memFile{attr: Attr{Mode: unix.S_IFREG | 0o644, Size: 10 << 20, ID: 3}}})
+	f := newFixture()
+	f.add("p", t0, d)
+	_, dir := mountT(t, f.cat, f.open, Options{})
+	point := filepath.Join(dir, "p", PointName(t0))
+	if _, err := os.Stat(filepath.Join(point, "boom")); !errors.Is(err, unix.EIO) {
+		t.Fatalf("panicking lookup: %v", err)
+	}
+	if _, err := os.ReadFile(filepath.Join(point, "bad")); !errors.Is(err, unix.EIO) {
+		t.Fatalf("panicking read: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(point, "f")); string(b) != "ok" {
+		t.Fatalf("mount after panics: %q %v", b, err)
+	}
+}

@@ -101,6 +101,7 @@ func (h *fileHandle) warm(ctx context.Context, from, to int64) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { recover() }() // the real read reports what went wrong
 			var b [1]byte
 			for p := next.Add(raStride) - raStride; p < to && ctx.Err() == nil; p = next.Add(raStride) - raStride {
 				if _, err := h.r.ReadAt(b[:], p); err != nil {

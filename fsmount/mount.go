@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -79,7 +80,12 @@ func mount(ctx context.Context, dir string, cat Catalog, open opener, opts Optio
 		return nil, err
 	}
 	root := &dirNode{node: node{m: st, n: rootDir{view}}, dir: rootDir{view}}
-	server, err := fs.Mount(dir, root, fsOptions(opts))
+	fo := fsOptions(opts)
+	fo.PanicHandler = func(v any) fuse.Status {
+		log.Error("fsmount: panic serving a request", "panic", v, "stack", string(debug.Stack()))
+		return fuse.EIO
+	}
+	server, err := fs.Mount(dir, root, fo)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("mount %s: %w (needs root and /dev/fuse; is it already mounted?)", dir, err)

@@ -88,6 +88,9 @@ var errStop = errors.New("listing stopped")
 func (d shareDir) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		err := d.t.ReadDir(ctx, d.n, "", func(c *fileshare.Node) error {
+			if !validName(c.Name) {
+				return nil // cannot be one path element; never shown
+			}
 			if !yield(Entry{Name: c.Name, Node: wrapShare(d.t, c)}, nil) {
 				return errStop
 			}
