@@ -48,13 +48,40 @@ func (d *Daemon) hAddItem(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	bw, err := itemBandwidth(v, req)
+	if err != nil {
+		return nil, err
+	}
 	it, err := v.AddItem(r.Context(), vault.ItemSpec{Name: req.Name, Source: src, Policy: req.Policy,
-		PreFreeze: req.PreFreeze, PostThaw: req.PostThaw})
+		PreFreeze: req.PreFreeze, PostThaw: req.PostThaw, Bandwidth: bw})
 	if err != nil {
 		return nil, err
 	}
 	d.sched.wake()
 	return viewItem(v.Name(), it, nil), nil
+}
+
+// itemBandwidth is the item's own bandwidth limit, nil when it follows the vault's.
+func itemBandwidth(v *vault.Vault, req ItemRequest) (*vault.Bandwidth, error) {
+	if req.WorkHoursRate == "" && req.OffHoursRate == "" && req.WorkHours == "" {
+		return nil, nil
+	}
+	s, err := v.Settings()
+	if err != nil {
+		return nil, err
+	}
+	set := VaultSettingsRequest{}
+	for _, f := range []struct {
+		val string
+		dst **string
+	}{{req.WorkHoursRate, &set.WorkHoursRate}, {req.OffHoursRate, &set.OffHoursRate}, {req.WorkHours, &set.WorkHours}} {
+		if f.val != "" {
+			val := f.val
+			*f.dst = &val
+		}
+	}
+	b, err := bandwidthFrom(s.Bandwidth, set)
+	return &b, err
 }
 
 // itemSource checks the source the request names exists and is readable now,

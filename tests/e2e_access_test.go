@@ -158,4 +158,12 @@ func TestThrottle(t *testing.T) {
 	if took := time.Since(start); took < 2*time.Second {
 		t.Errorf("10 MB at 5 MB/s took %v, want ≥ 2s", took)
 	}
+	// An item's own limit overrides the vault's.
+	d.must("vault", "set", "default", "--off-hours-rate", "unlimited", "--work-hours-rate", "unlimited")
+	d.must("item", "add", "d3", "--disk", disk, "--off-hours-rate", "4MB/s", "--work-hours-rate", "4MB/s")
+	start = time.Now()
+	d.must("backup", "d3")
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("10 MB at the item's 4 MB/s took %v, want ≥ 2s", took)
+	}
 }
