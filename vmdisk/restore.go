@@ -98,6 +98,8 @@ type restorer struct {
 	progMu  sync.Mutex
 }
 
+var blockPool = sync.Pool{New: func() any { b := make([]byte, BlockSize); return &b }}
+
 type restoreJob struct {
 	idx int64
 	id  blockstore.ID
@@ -175,7 +177,12 @@ func (rr *restorer) writeBlock(ctx context.Context, j restoreJob) error {
 
 func (rr *restorer) verifyBlock(ctx context.Context, j restoreJob) error {
 	off, n := j.idx*BlockSize, blockLen(rr.m.size, j.idx)
-	buf := make([]byte, n)
+	if h, ok := rr.s.(interface{ Hole(off, n int64) bool }); ok && j.id == zeroID && h.Hole(off, int64(n)) {
+		return nil
+	}
+	bp := blockPool.Get().(*[]byte)
+	defer blockPool.Put(bp)
+	buf := (*bp)[:n]
 	if err := rr.s.ReadAt(ctx, buf, off); err != nil {
 		return err
 	}

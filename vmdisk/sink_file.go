@@ -59,7 +59,40 @@ func openExistingSink(path string, size int64) (*fileSink, error) {
 	return s, nil
 }
 
+// WriteAt writes p at off; into a file it created it skips all-zero 4 KiB
+// pages so they stay holes.
 func (s *fileSink) WriteAt(ctx context.Context, p []byte, off int64) error {
+	if !s.fresh {
+		return s.write(p, off)
+	}
+	for i := 0; i < len(p); {
+		for i < len(p) && isZero(p[i:min(i+4096, len(p))]) {
+			i += 4096
+		}
+		j := i
+		for j < len(p) && !isZero(p[j:min(j+4096, len(p))]) {
+			j += 4096
+		}
+		if j > i {
+			if err := s.write(p[i:min(j, len(p))], off+int64(i)); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// Hole reports whether [off, off+n) is known to be a hole (reads as zeros).
+func (s *fileSink) Hole(off, n int64) bool {
+	if s.device {
+		return false
+	}
+	data, err := seekData(int(s.f.Fd()), off, off+n)
+	return err == nil && len(data) == 0
+}
+
+func (s *fileSink) write(p []byte, off int64) error {
 	if _, err := s.f.WriteAt(p, off); err != nil {
 		return fmt.Errorf("write %s at %d: %w", s.path, off, err)
 	}
