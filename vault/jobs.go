@@ -24,6 +24,11 @@ func (v *Vault) CreateJob(ctx context.Context, j Job) (Job, error) {
 	if j.Type == JobBackup && j.Item == "" {
 		return Job{}, invalid("a backup job needs its item")
 	}
+	if j.Item != "" {
+		if err := checkName("item", j.Item); err != nil {
+			return Job{}, err
+		}
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.checkJobConflict(j); err != nil {
