@@ -1,0 +1,155 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rewind-backup/rewind/blockstore/s3"
+	"github.com/rewind-backup/rewind/blockstore/s3/miniotest"
+)
+
+// rawDisk writes a raw disk image of n MiB: random blocks, repeated blocks
+// and zero runs, like a real disk.
+func rawDisk(t testing.TB, path string, n int) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(7, 7))
+	img := make([]byte, n<<20)
+	for off := 0; off < len(img); off += 1 << 20 {
+		switch (off >> 20) % 4 {
+		case 0, 1:
+			for i := off; i < off+1<<20; i += 8 {
+				v := r.Uint64()
+				for j := 0; j < 8; j++ {
+					img[i+j] = byte(v >> (8 * j))
+				}
+			}
+		case 2:
+			copy(img[off:off+1<<20], img[0:1<<20])
+		}
+	}
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// s3Vault starts three MinIO servers and returns the six shard specs of a
+// 4+2 vault: two on each server, in one bucket, under distinct prefixes.
+func s3Vault(t *testing.T) ([]*miniotest.Server, []string) {
+	var srvs []*miniotest.Server
+	var specs []string
+	for i := 0; i < 3; i++ {
+		srv := miniotest.Start(t)
+		srv.MakeBucket(t, "rewind", false)
+		srvs = append(srvs, srv)
+	}
+	for i := 0; i < 6; i++ {
+		specs = append(specs, srvs[i/2].Spec("rewind", fmt.Sprintf("vault1/shard%d", i)))
+	}
+	return srvs, specs
+}
+
+func jobStatus(t *testing.T, out string) string {
+	var job map[string]any
+	if err := json.Unmarshal([]byte(out), &job); err != nil {
+		t.Fatalf("job json: %v\n%s", err, out)
+	}
+	return fmt.Sprint(job["status"])
+}
+
+// TestS3Vault backs a share and a raw disk up into a 4+2 vault whose shards
+// are on three MinIO servers, kills one server with SIGKILL, restores both
+// byte-identically and reads them through the mount, then restarts it, and
+// verify and repair bring back shard objects lost on it.
+func TestS3Vault(t *testing.T) {
+	need(t, "fusermount3")
+	srvs, specs := s3Vault(t)
+	d := startDaemon(t, "")
+	pf := filepath.Join(d.dir, "pass")
+	os.WriteFile(pf, []byte("s3 vault passphrase\n"), 0o600)
+	d.must("vault", "create", "s3v", "--passphrase-file", pf, "--shards", strings.Join(specs, ","),
+		"--data-shards", "4", "--parity-shards", "2")
+
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	disk := filepath.Join(d.dir, "disk.img")
+	want := rawDisk(t, disk, 24)
+	d.must("item", "add", "s3share", "--vault", "s3v", "--share", src)
+	d.must("item", "add", "s3disk", "--vault", "s3v", "--disk", disk)
+	d.must("backup", "s3share", "--vault", "s3v")
+	d.must("backup", "s3disk", "--vault", "s3v")
+
+	srvs[1].Kill() // shards 2 and 3 are gone
+	dst := filepath.Join(d.dir, "restored-share")
+	d.must("restore", "share", "s3share", "--vault", "s3v", "--point", "latest", "--to", dst)
+	compareTrees(t, src, dst)
+	out := filepath.Join(d.dir, "restored.img")
+	d.must("restore", "disk", "s3disk", "--vault", "s3v", "--point", "latest", "--to", out, "--verify")
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("restored disk differs from the source (%v)", err)
+	}
+	mnt := filepath.Join(d.dir, "mnt")
+	os.MkdirAll(mnt, 0o755)
+	d.must("mount", mnt, "--vault", "s3v")
+	compareTrees(t, src, filepath.Join(mnt, "s3share", "latest"))
+	if got, err := os.ReadFile(filepath.Join(mnt, "s3disk", "latest", "disk.img")); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("disk.img through the mount differs (%v)", err)
+	}
+	d.must("umount", mnt)
+
+	srvs[1].Restart(t)
+	if st := jobStatus(t, d.must("verify", "s3v", "--read-data", "--json")); st != "completed" {
+		t.Fatalf("verify after restart: %s", st)
+	}
+	lost := loseShards(t, specs[2])
+	if st := jobStatus(t, d.must("verify", "s3v", "--json")); st != "completed-with-warnings" {
+		t.Fatalf("verify with %d shard objects lost: %s", lost, st)
+	}
+	d.must("repair", "s3v")
+	if st := jobStatus(t, d.must("verify", "s3v", "--read-data", "--json")); st != "completed" {
+		t.Fatalf("verify after repair: %s", st)
+	}
+	if n := countObjects(t, specs[2]); n != lost {
+		t.Errorf("repair put back %d of %d lost shard objects", n, lost)
+	}
+}
+
+// loseShards deletes every segment shard object under spec, as if the disk
+// under that prefix had been replaced, and returns how many there were.
+func loseShards(t *testing.T, spec string) int {
+	tg, err := s3.Open(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var names []string
+	tg.List(ctx, "seg/", func(n string, _ int64) error { names = append(names, n); return nil })
+	for _, n := range names {
+		if err := tg.Delete(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("no shard objects under %s", tg.Name())
+	}
+	return len(names)
+}
+
+func countObjects(t *testing.T, spec string) int {
+	tg, err := s3.Open(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := tg.List(context.Background(), "seg/", func(string, int64) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
