@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/policy"
 )
@@ -139,4 +141,15 @@ func TestExportKey(t *testing.T) {
 		t.Fatalf("key file mode %v size %d", fi.Mode(), fi.Size())
 	}
 	wantErr(t, v.ExportKey(context.Background(), path), ErrExists, path)
+}
+
+func TestUnknownCatalogVersionIsRefused(t *testing.T) {
+	h, v, clock, dir := testVault(t)
+	must(t, v.Store().DB().Set([]byte(keyFormat), []byte(`{"v":99}`), pebble.Sync))
+	must(t, h.Close())
+	h2 := testHost(t, dir, clock)
+	_, err := h2.Vault("prod-1")
+	if !errors.Is(err, blockstore.ErrUnknownFormat) || !strings.Contains(err.Error(), "prod-1") {
+		t.Fatalf("Vault with catalog v99: %v", err)
+	}
 }
