@@ -88,13 +88,20 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 	}
 	n := b.describe(name, &st)
 	n.Type = typ
-	if xs, err := readXattrs(fdPath(dirfd, name)); err != nil {
-		b.warn("%s: extended attributes not all recorded: %v", showPath(path), err)
-		n.Xattrs = xs
+	b.entries.Add(1)
+	if sameInode(prev, n) { // xattr or target changes move ctime
+		n.Xattrs, n.Target = prev.Xattrs, prev.Target
+		if typ == TypeSymlink {
+			n.Atime = n.Mtime
+			return ready(n), nil
+		}
 	} else {
+		xs, err := readXattrs(fdPath(dirfd, name))
+		if err != nil {
+			b.warn("%s: extended attributes not all recorded: %v", showPath(path), err)
+		}
 		n.Xattrs = xs
 	}
-	b.entries.Add(1)
 	switch typ {
 	case TypeDir:
 		return b.dirEntry(ctx, dirfd, path, n, &st, prev)
@@ -109,6 +116,12 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 		n.Size = 0
 	}
 	return ready(n), nil
+}
+
+// sameInode: the previous point saw this very inode with this ctime, so
+// its xattrs and symlink target cannot have changed.
+func sameInode(prev, n *Node) bool {
+	return prev != nil && prev.Type == n.Type && prev.ino == n.ino && prev.dev == n.dev && prev.Ctime.Equal(n.Ctime)
 }
 
 func (b *backup) warnEntry(path string, err error) {
