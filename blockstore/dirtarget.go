@@ -55,13 +55,28 @@ func (d *dirTarget) Put(ctx context.Context, name string, data []byte) error {
 		return err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := d.mkdirs(dir); err != nil {
 		return fmt.Errorf("%s: put %s: %w", d.Name(), name, err)
 	}
 	if err := writeTemp(dir, p, data); err != nil {
 		return fmt.Errorf("%s: put %s: %w", d.Name(), name, err)
 	}
 	return nil
+}
+
+// mkdirs creates dir under the root and fsyncs each parent whose entries
+// changed, so a new directory survives a crash along with its first object.
+func (d *dirTarget) mkdirs(dir string) error {
+	if _, err := os.Stat(dir); err == nil || dir == d.root {
+		return nil
+	}
+	if err := d.mkdirs(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }
 
 // writeTemp writes data next to p, fsyncs, renames onto p, fsyncs dir.

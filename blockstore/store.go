@@ -47,6 +47,7 @@ type Store struct {
 const (
 	DefaultSegmentSize = 32 << 20
 	maxSealsInFlight   = 2
+	maxSegmentSize     = 1 << 30 // entry offsets are uint32
 )
 
 // markerFile sits next to the index; Open refuses a directory without it.
@@ -64,6 +65,9 @@ func Create(ctx context.Context, dir string, passphrase []byte, targets []Target
 	opts = opts.withDefaults()
 	if err := checkLayout(opts.Layout, targets); err != nil {
 		return nil, fmt.Errorf("create store %s: %w", dir, err)
+	}
+	if opts.SegmentSize > maxSegmentSize {
+		return nil, fmt.Errorf("create store %s: segment size %d above %d", dir, opts.SegmentSize, maxSegmentSize)
 	}
 	if err := checkEmpty(dir); err != nil {
 		return nil, err

@@ -226,3 +226,19 @@ func TestBlobAndExportKey(t *testing.T) {
 		t.Fatal(string(k), err)
 	}
 }
+
+func TestOpenNewerFormat(t *testing.T) {
+	ctx := context.Background()
+	s, dir, ts := newTestStore(t, 1<<20)
+	if err := s.db.Set(keyFormat, append([]byte("RWBS"), 0, 0, 0, 2), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, dir, ts); !errors.Is(err, ErrUnknownFormat) {
+		t.Fatalf("newer index format: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, markerFile), []byte("rewind blockstore format 2\n"), 0o600)
+	if _, err := Open(ctx, dir, ts); !errors.Is(err, ErrUnknownFormat) {
+		t.Fatalf("newer marker: %v", err)
+	}
+}
