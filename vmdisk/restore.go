@@ -117,11 +117,17 @@ func (rr *restorer) run(ctx context.Context, do func(context.Context, restoreJob
 					return err
 				}
 				rr.progress(j.idx)
+				if err := gctx.Err(); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 func (rr *restorer) feed(ctx context.Context, jobs chan<- restoreJob) error {
