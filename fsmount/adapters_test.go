@@ -16,7 +16,10 @@ import (
 	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/fileshare"
 	"github.com/rewind-backup/rewind/vmdisk"
+	"github.com/rewind-backup/rewind/vmdisk/guest"
 )
+
+const guestWholeDisk = guest.WholeDiskName
 
 // Adapter tests: real data backed up by fileshare and vmdisk into a real
 // block store, mounted through the public Mount.
@@ -230,5 +233,43 @@ func sameBytes(t testing.TB, p string, want []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: %d bytes differ from the original's %d", p, len(got), len(want))
+	}
+}
+
+func TestDiskPointWholeDiskExt4(t *testing.T) {
+	st := newStore(t)
+	src := t.TempDir()
+	makeSample(t, src, false)
+	os.RemoveAll(filepath.Join(src, "big"))
+	img := filepath.Join(t.TempDir(), "whole.raw")
+	f, _ := os.Create(img)
+	f.Truncate(24 << 20)
+	f.Close()
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-I", "256", "-d", src, "-E", "root_owner=0:0", img)
+	cat := &memCatalog{items: []ItemInfo{{Name: "vm"}}, points: map[string][]PointInfo{"vm": {
+		{Time: t0, Kind: KindDisk, Root: backupDisk(t, st, img)}}}}
+	mnt := t.TempDir()
+	openUp(t, mnt)
+	m, err := Mount(t.Context(), mnt, cat, st, Options{AllowOther: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Unmount() })
+	point := filepath.Join(mnt, "vm", PointName(t0))
+	if got := names(t, point); strings.Join(got, " ") != "disk.img files" {
+		t.Fatalf("whole-disk point lists %v", got)
+	}
+	files := filepath.Join(point, "files", guestWholeDisk)
+	compareGuest(t, src, files)
+	if err := fstest.TestFS(os.DirFS(files), "a.txt", "sub/dir/b.bin", "sparse", "hard1"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := asNobody(t, filepath.Join(files, "a.txt")); err != nil || out != "hello, rewind\n" {
+		t.Fatalf("nobody reading a guest 0644 file: %q %v", out, err)
+	}
+	for _, p := range []string{filepath.Join(files, "secret"), filepath.Join(point, "disk.img")} {
+		if out, err := asNobody(t, p); err == nil || !strings.Contains(out, "Permission denied") {
+			t.Fatalf("nobody read %s: %q %v", p, out, err)
+		}
 	}
 }
