@@ -23,11 +23,11 @@ func TestFAT(t *testing.T) {
 		bits string
 		size int64
 		many int
-	}{{"32", 64 << 20, 300}, {"16", 32 << 20, 300}, {"12", 8 << 20, 20}} {
+	}{{"32", 64 << 20, 300}, {"16", 32 << 20, 300}, {"12", 8 << 20, 20}} { // FAT12 gets the small tree
 		t.Run("FAT"+tc.bits, func(t *testing.T) {
 			tmp := t.TempDir()
 			src := filepath.Join(tmp, "src")
-			makeTree(t, src, treeOpts{many: tc.many})
+			makeTree(t, src, treeOpts{many: tc.many, smallBig: tc.bits == "12"})
 			img := filepath.Join(tmp, "fat.img")
 			mkFAT(t, img, src, tc.bits, tc.size)
 			r, size := openImage(t, img)

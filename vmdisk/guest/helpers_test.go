@@ -84,6 +84,9 @@ func makeTree(t testing.TB, dir string, o treeOpts) {
 			t.Fatal(err)
 		}
 	}
+	if !o.smallBig {
+		writeSparse(t, filepath.Join(dir, "sparse.bin"))
+	}
 	if o.owners {
 		must(t, os.Chmod(filepath.Join(dir, "dir/exec.sh"), 0o755))
 		must(t, os.Chmod(filepath.Join(dir, "dir/sub"), 0o750))
@@ -296,4 +299,21 @@ func fstestSub(fsys FS, dir string) error {
 		return err
 	}
 	return fstest.TestFS(sub, "sub/deep.txt")
+}
+
+// writeSparse writes 8 MiB with 32 KiB of data every 96 KiB and holes
+// between (many extents: an ext4 extent tree with index nodes, an XFS btree
+// fork).
+func writeSparse(t testing.TB, p string) {
+	f, err := os.Create(p)
+	must(t, err)
+	defer f.Close()
+	rnd := rand.New(rand.NewSource(7))
+	piece := make([]byte, 32<<10)
+	for off := int64(0); off < 8<<20; off += 96 << 10 {
+		rnd.Read(piece)
+		_, err := f.WriteAt(piece, off)
+		must(t, err)
+	}
+	must(t, f.Truncate(8<<20+100))
 }
