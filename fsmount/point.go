@@ -36,12 +36,18 @@ func (v *catalogView) pointDir(item string, p namedPoint) *pointDir {
 	return d
 }
 
-// Attr is the tree root's (a share's recorded top directory, so its owner
-// and mode guard the point as they guarded the original). A point that does
-// not open shows as an empty-looking read-only directory dated at the point;
-// listing it then fails with EIO.
+// Attr of a share point is its tree root's (the share's recorded top
+// directory, so its owner and mode guard the point as they guarded the
+// original); opening it costs one small object. A disk point, whose opening
+// probes every volume, and a point that does not open show as a read-only
+// directory owned by root, dated at the point; listing a point that does not
+// open fails with EIO.
 func (d *pointDir) Attr() Attr {
 	a := d.v.dirAttr("", d.p.Time)
+	if d.p.Kind != KindShare {
+		a.ID = d.id
+		return a
+	}
 	if t, err := d.root(); err == nil {
 		a = t.Attr()
 		a.Mode = syscall.S_IFDIR | a.Mode&07777
