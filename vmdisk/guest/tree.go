@@ -2,6 +2,7 @@ package guest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
@@ -109,7 +110,12 @@ func (t *tree) lookup(op, name string) (Entry, error) {
 	if name == "." {
 		return cur, nil
 	}
-	for _, part := range strings.Split(name, "/") {
+	parts := strings.Split(name, "/")
+	if len(parts) > maxDepth {
+		return Entry{}, &fs.PathError{Op: op, Path: name, Err: errLoop}
+	}
+	onPath := map[uint64]bool{dirKey(&cur): true}
+	for _, part := range parts {
 		if !cur.Mode.IsDir() {
 			return Entry{}, &fs.PathError{Op: op, Path: name, Err: errNotDir}
 		}
@@ -117,13 +123,34 @@ func (t *tree) lookup(op, name string) (Entry, error) {
 		if err != nil {
 			return Entry{}, &fs.PathError{Op: op, Path: name, Err: err}
 		}
-		i := sort.Search(len(ents), func(i int) bool { return ents[i].Name >= part })
-		if i == len(ents) || ents[i].Name != part {
+		j := sort.Search(len(ents), func(j int) bool { return ents[j].Name >= part })
+		if j == len(ents) || ents[j].Name != part {
 			return Entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		cur = ents[i]
+		cur = ents[j]
+		if cur.Mode.IsDir() {
+			// a corrupt directory that contains one of its ancestors
+			// would make every recursive walk endless
+			if onPath[dirKey(&cur)] {
+				return Entry{}, &fs.PathError{Op: op, Path: name, Err: errLoop}
+			}
+			onPath[dirKey(&cur)] = true
+		}
 	}
 	return cur, nil
+}
+
+// maxDepth bounds path length in components.
+const maxDepth = 1024
+
+var errLoop = fmt.Errorf("%w: directory loop (a directory contains its own ancestor) or path too deep", ErrCorrupt)
+
+// dirKey identifies a directory: its inode, or for FAT its first cluster.
+func dirKey(e *Entry) uint64 {
+	if e.ref != 0 {
+		return e.ref | 1<<63
+	}
+	return e.Ino
 }
 
 var errNotDir = errors.New("not a directory")
