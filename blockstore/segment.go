@@ -38,10 +38,28 @@ func (s *Store) openSegmentLocked() (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg := &segment{id: id, buf: make([]byte, 0, s.segSize+segSlack), done: make(chan struct{})}
+	seg := &segment{id: id, buf: s.segmentBuffer(), done: make(chan struct{})}
 	s.open = seg
 	s.pending[id] = seg
 	return seg, nil
+}
+
+// segmentBuffer returns an empty buffer for a new open segment, reusing one
+// from a finished seal when it can (saves zeroing 32 MiB per segment).
+func (s *Store) segmentBuffer() []byte {
+	select {
+	case b := <-s.bufs:
+		return b[:0]
+	default:
+		return make([]byte, 0, s.segSize+segSlack)
+	}
+}
+
+func (s *Store) recycle(b []byte) {
+	select {
+	case s.bufs <- b[:0]:
+	default:
+	}
 }
 
 // detachLocked takes the open segment out of service for sealing.
@@ -67,6 +85,7 @@ func (s *Store) startSeal(seg *segment) {
 func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
 	err := s.writeSegment(ctx, seg.id, seg.buf)
+	s.recycle(seg.buf)
 	if err == nil {
 		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, nil)
 	}

@@ -38,6 +38,7 @@ type Store struct {
 
 	sealSem chan struct{}
 	sealWG  sync.WaitGroup
+	bufs    chan []byte // free segment buffers
 	gcMu    sync.Mutex
 
 	needsRebuild atomic.Bool // set by Attach until RebuildIndex ran
@@ -188,7 +189,7 @@ func newStore(db *pebble.DB, dir string, w *wrappedKey, targets []Target) (*Stor
 	}
 	s := &Store{db: db, dir: dir, targets: targets, layout: l, segSize: max(w.SegSize, 1),
 		inflight: map[ID]*segment{}, pending: map[uint64]*segment{}, writers: map[*Writer]struct{}{},
-		sealSem: make(chan struct{}, maxSealsInFlight)}
+		sealSem: make(chan struct{}, maxSealsInFlight), bufs: make(chan []byte, maxSealsInFlight)}
 	s.hdrs.m = map[shardRef]*shardHeader{}
 	var err error
 	if l.ParityShards > 0 {
