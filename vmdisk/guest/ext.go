@@ -206,6 +206,39 @@ func (in *extInode) entry(name string) Entry {
 	return en
 }
 
+// inlineXattr returns the value of the in-inode extended attribute
+// "system.data", which holds inline data beyond the 60 bytes of i_block.
+// After the extra inode fields: magic EA020000, then entries of name_len(1)
+// name_index(1) value_offs(2) value_inum(4) value_size(4) hash(4) name,
+// padded to 4 bytes, ended by 4 zero bytes; value offsets count from the
+// first entry.
+func (in *extInode) inlineXattr() ([]byte, error) {
+	le := binary.LittleEndian
+	if len(in.b) <= 0x84 {
+		return nil, corruptf("ext: inode %d: inline data needs large inodes", in.ino)
+	}
+	start := 0x80 + int(le.Uint16(in.b[0x80:]))
+	if start+4 > len(in.b) || le.Uint32(in.b[start:]) != 0xEA020000 {
+		return nil, corruptf("ext: inode %d: no in-inode xattrs for inline data", in.ino)
+	}
+	first := start + 4
+	for p := first; p+16 <= len(in.b) && le.Uint32(in.b[p:]) != 0; {
+		nl := int(in.b[p])
+		if p+16+nl > len(in.b) {
+			break
+		}
+		if in.b[p+1] == 7 && string(in.b[p+16:p+16+nl]) == "data" {
+			off, n := first+int(le.Uint16(in.b[p+2:])), int(le.Uint32(in.b[p+8:]))
+			if off < first || off+n > len(in.b) || n < 0 {
+				return nil, corruptf("ext: inode %d: system.data xattr out of bounds", in.ino)
+			}
+			return in.b[off : off+n], nil
+		}
+		p += (16 + nl + 3) &^ 3
+	}
+	return nil, corruptf("ext: inode %d: system.data xattr missing", in.ino)
+}
+
 // unixMode converts st_mode bits to fs.FileMode.
 func unixMode(m uint32) fs.FileMode {
 	mode := fs.FileMode(m & 0o777)
@@ -255,10 +288,18 @@ func (e *extFS) data(in *extInode) (File, error) {
 	fl := in.flags()
 	switch {
 	case fl&extFlagInline != 0:
+		b := append([]byte(nil), in.b[0x28:0x28+60]...)
 		if size > 60 {
-			return nil, fmt.Errorf("ext: inode %d: inline data longer than 60 bytes (in an xattr): %w", in.ino, ErrUnsupported)
+			more, err := in.inlineXattr()
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, more...)
 		}
-		return &memFile{b: in.b[0x28 : 0x28+size]}, nil
+		if int64(len(b)) < size {
+			return nil, corruptf("ext: inode %d: %d bytes of inline data for size %d", in.ino, len(b), size)
+		}
+		return &memFile{b: b[:size]}, nil
 	case fl&extFlagExtents != 0:
 		exts, err := e.extentTree(in.b[0x28:0x28+60], 0, new(int))
 		if err != nil {

@@ -14,6 +14,7 @@ func TestExtVariants(t *testing.T) {
 		{"ext4", nil},
 		{"ext4", []string{"-b", "1024", "-O", "^metadata_csum,meta_bg,^resize_inode"}},
 		{"ext4", []string{"-O", "64bit,^flex_bg", "-I", "256"}},
+		{"ext4", []string{"-O", "inline_data", "-I", "1024"}},
 		{"ext3", nil},
 		{"ext2", []string{"-b", "1024"}},
 	} {
