@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -22,6 +23,11 @@ func TestExtVariants(t *testing.T) {
 			tmp := t.TempDir()
 			src := filepath.Join(tmp, "src")
 			makeTree(t, src, treeOpts{symlinks: true, owners: true, many: 400})
+			if tc.extra != nil && tc.extra[1] == "inline_data" {
+				// mke2fs 1.47.0 -d with inline_data records a sparse file
+				// with a trailing hole 100 bytes short (debugfs agrees)
+				must(t, os.Remove(filepath.Join(src, "sparse.bin")))
+			}
 			img := filepath.Join(tmp, "fs.img")
 			mkExt(t, img, src, tc.kind, 64<<20, tc.extra...)
 			r, size := openImage(t, img)
