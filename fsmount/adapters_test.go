@@ -273,3 +273,48 @@ func TestDiskPointWholeDiskExt4(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentReadersStore(t *testing.T) {
+	st := newStore(t)
+	src := t.TempDir()
+	want := randomBytes(24<<20, 11)
+	os.WriteFile(filepath.Join(src, "f"), want, 0o644)
+	cat := &memCatalog{items: []ItemInfo{{Name: "s"}}, points: map[string][]PointInfo{"s": {
+		{Time: t0, Kind: KindShare, Root: backupShare(t, st, src, blockstore.ID{})}}}}
+	m, dir := mountStore(t, cat, st, Options{CacheBytes: 8 << 20})
+	p := filepath.Join(dir, "s", LatestName, "f")
+	errs := make(chan error, 6)
+	for g := range 6 {
+		go func() {
+			f, err := os.Open(p)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer f.Close()
+			buf := make([]byte, 128<<10)
+			for i := range len(want) / len(buf) {
+				off := int64((i+g*31)%(len(want)/len(buf))) * int64(len(buf))
+				if _, err := f.ReadAt(buf, off); err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(buf, want[off:off+int64(len(buf))]) {
+					errs <- fmt.Errorf("reader %d: bytes at %d differ", g, off)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := m.Cache().Stats()
+	if s.Bytes > 8<<20 {
+		t.Fatalf("cache over its cap: %+v", s)
+	}
+	t.Logf("chunk cache: %+v", s)
+}
