@@ -24,6 +24,8 @@ func detect(r io.ReaderAt, size int64) string {
 		return TypeXFS
 	case at(3, "NTFS    "):
 		return TypeNTFS
+	case at(3, "EXFAT   "):
+		return TypeExFAT
 	case hasLVMLabel(head):
 		return TypeLVM2PV
 	case len(head) >= 1024+100 && binary.LittleEndian.Uint16(head[1024+56:]) == 0xEF53:

@@ -92,13 +92,17 @@ func TestGPTDisk(t *testing.T) {
 	sparseFile(t, disk, 480<<20)
 	run(t, "sgdisk", "-n", "1:2048:+33M", "-t", "1:8300", "-c", "1:root",
 		"-n", "2:0:+301M", "-t", "2:8300", "-n", "3:0:+41M", "-t", "3:ef00",
-		"-n", "4:0:+25M", "-t", "4:0700", "-n", "6:0:+4M", "-t", "6:8300", disk)
+		"-n", "4:0:+25M", "-t", "4:0700", "-n", "6:0:+4M", "-t", "6:8300", "-n", "7:0:+4M", "-t", "7:8200", disk)
 	parts := sfdiskParts(t, disk)
+	swap := filepath.Join(t.TempDir(), "swap.img")
+	sparseFile(t, swap, 4<<20)
+	run(t, "mkswap", swap)
+	copyInto(t, disk, swap, parts[7][0])
 	for n, img := range map[int]string{1: fixtures.ext4, 2: fixtures.xfs, 3: fixtures.fat32, 4: fixtures.ntfs} {
 		copyInto(t, disk, img, parts[n][0])
 	}
 	l := checkLayout(t, disk, TableGPT, []want{extWant("1"), xfsWant("2"), fatWant("3", fixtures.fat32), ntfsWant("4"),
-		{name: "6", typ: TypeUnknown}})
+		{name: "6", typ: TypeUnknown}, {name: "7", typ: TypeSwap}})
 	for _, v := range l.Volumes {
 		if p, ok := parts[atoi(v.Name)]; !ok || p[0] != v.Offset || p[1] != v.Size || v.Path != "partitions/"+v.Name+".img" {
 			t.Errorf("volume %s at %d+%d (%s); sfdisk says %v", v.Name, v.Offset, v.Size, v.Path, p)

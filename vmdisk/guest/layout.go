@@ -24,7 +24,7 @@ const (
 	TableNone = "none"
 )
 
-// Volume types reported in Volume.Type. OpenFS accepts the first seven.
+// Volume types reported in Volume.Type. OpenFS accepts the first six.
 const (
 	TypeExt2      = "ext2"
 	TypeExt3      = "ext3"
@@ -37,6 +37,7 @@ const (
 	TypeLVM2PV    = "lvm2-pv"
 	TypeSwap      = "swap"
 	TypeBtrfs     = "btrfs"
+	TypeExFAT     = "exfat"
 	TypeUnknown   = "unknown"
 )
 

@@ -136,6 +136,8 @@ func describe(v *Volume) {
 		v.Reason = "This volume is swap space; it holds no files."
 	case TypeBtrfs:
 		v.Reason = "This volume holds a Btrfs file system, which this version cannot read. Restore the image and mount it."
+	case TypeExFAT:
+		v.Reason = "This volume holds an exFAT file system, which this version cannot read. Restore the image and mount it."
 	default:
 		v.Reason = "No file system this version can read (ext2/3/4, XFS, FAT, NTFS) was found on this volume. It may be empty, encrypted, or of another kind; restore the image to inspect it."
 	}
