@@ -55,7 +55,16 @@ func allZero(b []byte) bool {
 	return true
 }
 
+var entryPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// releaseEntry returns an encoded entry's buffer once it was copied.
+func releaseEntry(e []byte) {
+	e = e[:0]
+	entryPool.Put(&e)
+}
+
 // encodeEntry compresses and encrypts data into a segment entry under nonce.
+// The result may be handed to releaseEntry after use.
 func (k *keys) encodeEntry(id ID, data []byte, nonce uint64) []byte {
 	flags, payload := byte(flagRaw), data
 	var zl [8]byte
@@ -73,7 +82,13 @@ func (k *keys) encodeEntry(id ID, data []byte, nonce uint64) []byte {
 		}
 	}
 	n := entryHeaderLen + len(payload) + gcmTagLen
-	e := make([]byte, entryHeaderLen, n)
+	ep := entryPool.Get().(*[]byte)
+	e := *ep
+	if cap(e) < n {
+		e = make([]byte, 0, max(n, snappy.MaxEncodedLen(4<<20)+minEntryLen))
+	}
+	e = e[:entryHeaderLen]
+	clear(e[37:41])
 	binary.LittleEndian.PutUint32(e[0:], uint32(n))
 	copy(e[4:36], id[:])
 	e[36] = flags
@@ -113,7 +128,7 @@ func parseEntry(b []byte) (entryInfo, error) {
 }
 
 // decodeEntry authenticates and decompresses one whole entry and checks that
-// the plaintext hashes to want.
+// the plaintext hashes to want. It decrypts in place: b is overwritten.
 func (k *keys) decodeEntry(b []byte, want ID) ([]byte, error) {
 	bad := func(r string) error { return &CorruptionError{Chunk: want, Reason: r} }
 	e, err := parseEntry(b)
@@ -123,7 +138,7 @@ func (k *keys) decodeEntry(b []byte, want ID) ([]byte, error) {
 	if e.id != want || e.length != len(b) {
 		return nil, bad("entry does not hold this chunk")
 	}
-	pt, err := k.enc.Open(nil, b[37:49], b[entryHeaderLen:], entryAAD(e.id, e.flags))
+	pt, err := k.enc.Open(b[entryHeaderLen:entryHeaderLen], b[37:49], b[entryHeaderLen:], entryAAD(e.id, e.flags))
 	if err != nil {
 		return nil, bad("authentication tag mismatch")
 	}

@@ -75,7 +75,7 @@ func (s *Store) readSegment(ctx context.Context, seg uint64, off, n int64) ([]by
 		return nil, &CorruptionError{Segment: seg, Reason: fmt.Sprintf("range %d+%d beyond segment length %d", off, n, geo.dataLen)}
 	}
 	S := geo.shardLen
-	out := make([]byte, 0, n)
+	var out []byte
 	for pos := off; pos < off+n; {
 		i := pos / S
 		a, b := pos-i*S, min(off+n-i*S, S)
@@ -86,8 +86,17 @@ func (s *Store) readSegment(ctx context.Context, seg uint64, off, n int64) ([]by
 		if err != nil {
 			return nil, err
 		}
+		if out == nil && i*S+b >= off+n {
+			return part, nil // one shard held it all: no copy
+		}
+		if out == nil {
+			out = make([]byte, 0, n)
+		}
 		out = append(out, part...)
 		pos = i*S + b
+	}
+	if out == nil {
+		out = []byte{}
 	}
 	return out, nil
 }

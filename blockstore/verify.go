@@ -32,7 +32,29 @@ func (s *Store) scrub(ctx context.Context, readData, repair bool) (*VerifyReport
 		r.Segments++
 		return s.scrubSegment(ctx, r, k, seg, rec, repair)
 	})
+	if err == nil {
+		err = s.checkIndex(r)
+	}
 	return r, err
+}
+
+// checkIndex reports index entries that are malformed or name a segment
+// without a record.
+func (s *Store) checkIndex(r *VerifyReport) error {
+	return s.scanPrefix(prefixChunk, func(key, val []byte) error {
+		var id ID
+		copy(id[:], key[len(prefixChunk):])
+		loc, err := decodeLocation(val)
+		if err != nil {
+			r.BadChunks = append(r.BadChunks, ChunkProblem{ID: id, Reason: err.Error()})
+			return nil
+		}
+		if _, ok, err := getValue(s.db, segKey(loc.segment)); err != nil || !ok {
+			r.BadChunks = append(r.BadChunks, ChunkProblem{ID: id, Segment: loc.segment, Reason: "index names a segment without a record"})
+			return err
+		}
+		return nil
+	})
 }
 
 // forEachSegment calls fn for every committed segment record.

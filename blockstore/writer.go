@@ -52,7 +52,9 @@ func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
 	if err != nil {
 		return PutResult{}, err
 	}
-	return w.append(id, k.encodeEntry(id, data, nonce))
+	entry := k.encodeEntry(id, data, nonce)
+	defer releaseEntry(entry)
+	return w.append(id, entry)
 }
 
 // dedupe records id and reports true when it is committed or in flight.
