@@ -117,3 +117,7 @@ func run(t *testing.T, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+func execCommand(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
+}

@@ -16,6 +16,8 @@ type blockJob struct {
 	read    []extent // source ranges to read; nil: id is already known
 	prev    blockstore.ID
 	compare bool // hash-compare: skip the put when the id equals prev
+	merge   bool     // bitmap: start from prev's block, zero overlay, then read
+	overlay []extent // dirty ranges replaced in a merge
 	id      blockstore.ID
 	isNew   bool // stored as a new chunk
 	stored  int  // encoded bytes appended
@@ -98,7 +100,7 @@ func (p *pipeline) reader(ctx context.Context, plan <-chan *blockJob, work, orde
 		if err := send(ctx, order, j); err != nil {
 			return err
 		}
-		if j.read == nil {
+		if j.read == nil && !j.merge {
 			close(j.done)
 			continue
 		}
@@ -119,8 +121,10 @@ func (p *pipeline) reader(ctx context.Context, plan <-chan *blockJob, work, orde
 
 // readBlock fills j.buf: listed ranges from the source, zeros elsewhere.
 func (p *pipeline) readBlock(ctx context.Context, j *blockJob) error {
-	clear(j.buf)
 	base := j.idx * BlockSize
+	if err := p.loadBase(ctx, j, base); err != nil {
+		return err
+	}
 	for _, e := range j.read {
 		for off := e.off; off < e.end(); {
 			n := min(e.end()-off, 1<<20)
@@ -135,6 +139,27 @@ func (p *pipeline) readBlock(ctx context.Context, j *blockJob) error {
 			p.bytesRead += n
 			off += n
 		}
+	}
+	return nil
+}
+
+// loadBase fills j.buf with what is not read: zeros, or for a merge the
+// previous point's block with the dirty ranges zeroed.
+func (p *pipeline) loadBase(ctx context.Context, j *blockJob, base int64) error {
+	if !j.merge || j.prev == zeroID {
+		clear(j.buf)
+		return nil
+	}
+	data, err := p.st.Get(ctx, j.prev)
+	if err != nil {
+		return fmt.Errorf("previous point block %d: %w", j.idx, err)
+	}
+	if len(data) != j.n {
+		return fmt.Errorf("previous point block %d: chunk holds %d bytes, want %d: %w", j.idx, len(data), j.n, blockstore.ErrCorruption)
+	}
+	copy(j.buf, data)
+	for _, o := range j.overlay {
+		clear(j.buf[o.off-base : o.end()-base])
 	}
 	return nil
 }

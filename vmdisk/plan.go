@@ -66,6 +66,9 @@ func (p *pipeline) planBlock(ctx context.Context, cur *mapCursor, i int64, data,
 			return j, nil
 		}
 		j.compare = p.s.method == MethodHashCompare
+		if p.s.method == MethodBitmap {
+			return planMerge(j, data, clip(dirty, start, end)), nil
+		}
 	}
 	j.read = clip(data, start, end)
 	if len(j.read) == 0 {
@@ -83,4 +86,17 @@ func (p *pipeline) changedBlock(i, start, end int64, dirty []extent) bool {
 		return p.s.changed.has(i)
 	}
 	return true
+}
+
+// planMerge makes a dirty block of a trusted bitmap read only its dirty
+// ranges and take the rest from the previous point's block.
+func planMerge(j *blockJob, data, dirty []extent) *blockJob {
+	j.merge, j.overlay = true, dirty
+	for _, d := range dirty {
+		j.read = append(j.read, clip(data, d.off, d.end())...)
+	}
+	if j.prev == zeroID && len(j.read) == 0 {
+		j.merge, j.read, j.id = false, nil, zeroID
+	}
+	return j
 }

@@ -66,11 +66,13 @@ func TestQcow2BitmapIncremental(t *testing.T) {
 
 	f.write(40<<20, 64<<10, 3)
 	f.write(8<<20+64<<10, 64<<10, 4)
+	f.write(512<<10, 64<<10, 5)                                        // inside block 0's data: merged with the previous block
+	run(t, "qemu-io", "-f", "qcow2", "-c", "write -z 0 65536", f.path) // zeroed: dirty but not read
 	r2 := backupT(t, ts, src, prevOf(r1), opts)
-	// two dirty blocks, each holding one allocated 64 KiB cluster; the
+	// three dirty 64 KiB clusters read, the zeroed one is known zero; the
 	// canary's block is unallocated and costs nothing.
-	if r2.Method != MethodBitmap || r2.Kind != "incremental" || r2.BytesRead != 128<<10 {
-		t.Fatalf("incremental: method %s kind %s read %d, want bitmap 131072; warnings %v", r2.Method, r2.Kind, r2.BytesRead, r2.Warnings)
+	if r2.Method != MethodBitmap || r2.Kind != "incremental" || r2.BytesRead != 192<<10 {
+		t.Fatalf("incremental: method %s kind %s read %d, want bitmap 196608; warnings %v", r2.Method, r2.Kind, r2.BytesRead, r2.Warnings)
 	}
 	s2 := f.snapshot()
 	sameFiles(t, s2, restoreT(t, ts, *prevOf(r2), RestoreOptions{}))
