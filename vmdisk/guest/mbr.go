@@ -43,6 +43,16 @@ func looksLikeMBR(b []byte) bool {
 	return used
 }
 
+// protectiveMBR reports whether an entry has type 0xEE (GPT protective).
+func protectiveMBR(b []byte) bool {
+	for i := 0; i < 4; i++ {
+		if b[mbrEntries+16*i+4] == 0xEE {
+			return true
+		}
+	}
+	return false
+}
+
 // parseMBR returns primary partitions 1–4 and logical partitions 5+ (Linux
 // numbering). The extended container itself is not returned. A broken EBR
 // chain stops the walk and is reported together with what was found.

@@ -93,6 +93,16 @@ func readTable(r io.ReaderAt, size int64, l *Layout) ([]part, error) {
 	if isVBR(sec0, size) || !looksLikeMBR(sec0) {
 		return nil, nil
 	}
+	if protectiveMBR(sec0) { // GPT whose primary header is gone: try the backup
+		l.Table = TableGPT
+		parts, err := parseGPT(r, size, 512)
+		if err != nil {
+			if p4, err4 := parseGPT(r, size, 4096); err4 == nil {
+				return p4, nil
+			}
+		}
+		return parts, err
+	}
 	l.Table = TableMBR
 	return parseMBR(r, sec0)
 }
