@@ -30,7 +30,9 @@ func (b *backup) fileEntry(ctx context.Context, dirfd int, path string, n *Node,
 	key := [2]uint64{st.Dev, st.Ino}
 	if h, ok := b.links[key]; ok {
 		n.LinkPath = h.path
-		return &pending{n: n, link: h.pe}, nil
+		p := ready(n)
+		p.link = h.pe
+		return p, nil
 	}
 	pe, err := b.fileData(ctx, dirfd, path, n, prev)
 	if pe != nil && len(path) <= maxLinkPathLen {
@@ -52,7 +54,7 @@ func (b *backup) fileData(ctx context.Context, dirfd int, path string, n *Node, 
 		b.warnEntry(path, err)
 		return nil, nil
 	}
-	pe := &pending{n: n, done: make(chan struct{})}
+	pe := queued(n)
 	select {
 	case b.jobs <- &fileJob{pe: pe, f: os.NewFile(uintptr(fd), path), path: path}:
 		return pe, nil

@@ -17,9 +17,32 @@ type pending struct {
 	// link, for a later name of a hardlinked file: the first occurrence,
 	// whose data this entry takes over.
 	link *pending
+	// hint estimates the encoded entry from what the walker saw (readers
+	// change n later); page cuts use it, so it must not depend on whether
+	// the contents were read or reused.
+	hint int
 }
 
-func ready(n *Node) *pending { return &pending{n: n} }
+func ready(n *Node) *pending { return &pending{n: n, hint: sizeHint(n)} }
+
+func queued(n *Node) *pending {
+	return &pending{n: n, done: make(chan struct{}), hint: sizeHint(n)}
+}
+
+func sizeHint(n *Node) int {
+	h := 64 + len(n.Name) + len(n.Target) + len(n.LinkPath)
+	for _, x := range n.Xattrs {
+		h += 8 + len(x.Name) + len(x.Value)
+	}
+	switch {
+	case n.Type != TypeFile:
+	case n.Size <= inlineMax:
+		h += int(n.Size)
+	default:
+		h += int(min(n.Size/MinChunk+1, inlineExtentMax)) * 45
+	}
+	return h
+}
 
 func (p *pending) wait(ctx context.Context) error {
 	if p.done == nil {
@@ -45,10 +68,7 @@ type dirBuilder struct {
 
 func (d *dirBuilder) add(ctx context.Context, p *pending) error {
 	d.page = append(d.page, p)
-	d.bytes += 64 + len(p.n.Name) + len(p.n.Target) + int(min(p.n.Size, inlineMax))
-	for _, x := range p.n.Xattrs {
-		d.bytes += len(x.Name) + len(x.Value)
-	}
+	d.bytes += p.hint
 	if len(d.page) >= pageMaxEntries || d.bytes >= pageMaxBytes || pageCut(p.n.Name, len(d.page)) {
 		return d.flush(ctx)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rewind-backup/rewind/blockstore"
 	"golang.org/x/sys/unix"
@@ -28,6 +30,10 @@ type restorer struct {
 	sel     [][]string        // selected paths, split; nil = everything
 	matched []bool
 	hasher  ChunkHasher
+	jobs    chan *restoreJob
+
+	files, bytes, verified atomic.Int64
+	mu                     sync.Mutex // Warnings, Mismatches, Progress
 }
 
 // Restore recreates the point's tree (or opts.Paths of it) under dst:
@@ -103,7 +109,11 @@ func (rs *restorer) refuseConflicts(ctx context.Context, dfd int, dst string) er
 func (rs *restorer) run(ctx context.Context, dfd int, created bool) error {
 	rs.res.Conflicts = nil
 	rs.matched = make([]bool, len(rs.sel))
-	if err := rs.dir(ctx, dfd, rs.t.root, "", "", 0); err != nil {
+	err := rs.parallel(ctx, func(ctx context.Context) error {
+		return rs.dir(ctx, dfd, rs.t.root, "", "", 0)
+	})
+	rs.res.Files, rs.res.Bytes, rs.res.Verified = rs.files.Load(), rs.bytes.Load(), rs.verified.Load()
+	if err != nil {
 		return err
 	}
 	for i, m := range rs.matched {
@@ -172,6 +182,8 @@ func (rs *restorer) warn(format string, a ...any) {
 	if rs.dryRun {
 		return
 	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
 	if len(rs.res.Warnings) < maxWarnings {
 		rs.res.Warnings = append(rs.res.Warnings, fmt.Sprintf(format, a...))
 	}
@@ -179,6 +191,8 @@ func (rs *restorer) warn(format string, a ...any) {
 
 func (rs *restorer) progress() {
 	if rs.opts.Progress != nil && !rs.dryRun {
-		rs.opts.Progress(rs.res.Files, rs.res.Bytes)
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		rs.opts.Progress(rs.files.Load(), rs.bytes.Load())
 	}
 }

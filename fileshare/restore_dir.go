@@ -158,7 +158,7 @@ func (rs *restorer) mkdir(ctx context.Context, dirfd int, name string, n *Node, 
 	}
 	defer unix.Close(fd)
 	if created {
-		rs.res.Files++
+		rs.files.Add(1)
 	}
 	if err := rs.dir(ctx, fd, n, rel, out, depth+1); err != nil {
 		return err

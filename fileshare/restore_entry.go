@@ -20,30 +20,21 @@ func (rs *restorer) file(ctx context.Context, dirfd int, name string, n *Node, r
 		if first, ok := rs.links[n.LinkPath]; ok {
 			err := rs.link(dirfd, name, first)
 			if err == nil {
-				rs.res.Files++
+				rs.files.Add(1)
 				return nil
 			}
 			rs.warn("%s: hardlink to %s failed, restored as a copy: %v", showPath(rel), showPath(first), err)
 		}
 	}
-	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NOATIME|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("%s: create: %w", showPath(rel), err)
 	}
-	defer unix.Close(fd)
-	if err := rs.contents(ctx, fd, n); err != nil {
-		return fmt.Errorf("%s: %w", showPath(rel), err)
-	}
-	rs.applyMeta(fd, n, rel)
-	rs.res.Files++
+	rs.files.Add(1)
 	if n.Nlink > 1 {
 		rs.links[key] = out
 	}
-	rs.progress()
-	if rs.opts.Verify {
-		rs.verify(ctx, dirfd, name, n, rel)
-	}
-	return nil
+	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel})
 }
 
 // contents writes n's data at its offsets; holes stay holes.
@@ -63,7 +54,7 @@ func (rs *restorer) contents(ctx context.Context, fd int, n *Node) error {
 		if err != nil {
 			return err
 		}
-		rs.res.Bytes += int64(len(data))
+		rs.bytes.Add(int64(len(data)))
 		return pwriteAll(fd, data, x.Off)
 	})
 }
@@ -129,7 +120,7 @@ func (rs *restorer) symlink(dirfd int, name string, n *Node, rel string) error {
 	if err := unix.Symlinkat(n.Target, dirfd, name); err != nil {
 		return fmt.Errorf("%s: symlink: %w", showPath(rel), err)
 	}
-	rs.res.Files++
+	rs.files.Add(1)
 	if rs.asRoot {
 		rs.check(rel, "owner", unix.Fchownat(dirfd, name, int(n.Uid), int(n.Gid), unix.AT_SYMLINK_NOFOLLOW))
 	}
@@ -159,7 +150,7 @@ func (rs *restorer) special(dirfd int, name string, n *Node, rel string) error {
 		return fmt.Errorf("%s: %w", showPath(rel), err)
 	}
 	defer unix.Close(fd)
-	rs.res.Files++
+	rs.files.Add(1)
 	rs.applyMeta(fd, n, rel)
 	return nil
 }

@@ -12,21 +12,18 @@ import (
 // verify re-reads a restored file and compares every extent with the
 // point: by chunk id when the reader can hash (Store.ChunkID), else by
 // content. Holes are not re-read.
-func (rs *restorer) verify(ctx context.Context, dirfd int, name string, n *Node, rel string) {
-	rs.res.Verified++
-	if err := rs.verifyFile(ctx, dirfd, name, n); err != nil {
+func (rs *restorer) verify(ctx context.Context, fd int, n *Node, rel string) {
+	rs.verified.Add(1)
+	if err := rs.verifyFile(ctx, fd, n); err != nil {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
 		if ctx.Err() == nil && len(rs.res.Mismatches) < maxWarnings {
 			rs.res.Mismatches = append(rs.res.Mismatches, fmt.Sprintf("%s: %v", showPath(rel), err))
 		}
 	}
 }
 
-func (rs *restorer) verifyFile(ctx context.Context, dirfd int, name string, n *Node) error {
-	fd, err := openNoatime(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
+func (rs *restorer) verifyFile(ctx context.Context, fd int, n *Node) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
