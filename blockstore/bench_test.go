@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -23,17 +24,36 @@ const benchChunk = 4 << 20
 // benchMixed returns 3 chunks: near-zero, text-like, random.
 func benchMixed() [][]byte { return mixedChunks(99, 3, benchChunk) }
 
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// perCPU reports MB per CPU-second of this process: a figure that holds up
+// when other processes share the cores (wall-clock MB/s does not).
+func perCPU(b *testing.B, bytesPerOp int64) func() {
+	start := cpuTime()
+	return func() {
+		if d := cpuTime() - start; d > 0 {
+			b.ReportMetric(float64(bytesPerOp)*float64(b.N)/d/1e6, "MB/cpu-s")
+		}
+	}
+}
+
 // stage runs fn over the mixed chunks on one core and on all cores.
 func stage(b *testing.B, fn func(i int, buf []byte)) {
 	in := benchMixed()
 	b.Run("1core", func(b *testing.B) {
 		b.SetBytes(benchChunk)
+		defer perCPU(b, benchChunk)()
 		for i := 0; i < b.N; i++ {
 			fn(i, in[i%3])
 		}
 	})
 	b.Run("allcores", func(b *testing.B) {
 		b.SetBytes(benchChunk)
+		defer perCPU(b, benchChunk)()
 		var n atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -99,8 +119,17 @@ func BenchmarkStageReedSolomon42(b *testing.B) {
 	})
 }
 
+// benchStore makes a default 4+2 store under $REWIND_BENCH_DIR (e.g. a
+// tmpfs, to take the disk out of the measurement) or a temp dir.
 func benchStore(b *testing.B) *Store {
 	root := b.TempDir()
+	if d := os.Getenv("REWIND_BENCH_DIR"); d != "" {
+		var err error
+		if root, err = os.MkdirTemp(d, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { os.RemoveAll(root) })
+	}
 	ts := newTargets(b, root, 6)
 	s, err := Create(context.Background(), filepath.Join(root, "store"), testPass, ts, Options{})
 	if err != nil {
@@ -163,6 +192,7 @@ func BenchmarkIngestMixed(b *testing.B) {
 			seq.Store(rand.Uint64())
 			b.SetBytes(ingestChunks * benchChunk)
 			b.ResetTimer()
+			defer perCPU(b, ingestChunks*benchChunk)()
 			for i := 0; i < b.N; i++ {
 				ingest(b, s, ingestChunks, zeros, &seq)
 			}
@@ -177,6 +207,7 @@ func BenchmarkReadBack(b *testing.B) {
 	ctx := context.Background()
 	b.SetBytes(ingestChunks * benchChunk)
 	b.ResetTimer()
+	defer perCPU(b, ingestChunks*benchChunk)()
 	for i := 0; i < b.N; i++ {
 		var next atomic.Int64
 		var wg sync.WaitGroup
