@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,19 +20,22 @@ func TestBackupCancelled(t *testing.T) {
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	calls := 0
-	progress := func(files, bytes int64) {
-		calls++
-		if files > 100 {
+	var calls, reads atomic.Int64
+	progress := func(files, bytes int64) { calls.Add(1) }
+	hook := func(string) { // cancel once 50 files were read
+		if reads.Add(1) == 50 {
 			cancel()
 		}
 	}
-	_, err := Backup(ctx, w, s, src, blockstore.ID{}, BackupOptions{Progress: progress})
+	_, err := Backup(ctx, w, s, src, blockstore.ID{}, BackupOptions{Progress: progress, testHookRead: hook})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled backup returned %v, want context.Canceled", err)
 	}
-	if calls == 0 {
+	if calls.Load() == 0 {
 		t.Fatal("progress never called")
+	}
+	if n := reads.Load(); n > 100 {
+		t.Fatalf("%d files read after cancelling at 50", n)
 	}
 }
 
