@@ -15,7 +15,7 @@ type blockJob struct {
 	n       int      // block length
 	read    []extent // source ranges to read; nil: id is already known
 	prev    blockstore.ID
-	compare bool // hash-compare: skip the put when the id equals prev
+	compare bool     // hash-compare: skip the put when the id equals prev
 	merge   bool     // bitmap: start from prev's block, zero overlay, then read
 	overlay []extent // dirty ranges replaced in a merge
 	id      blockstore.ID
