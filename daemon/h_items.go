@@ -112,26 +112,29 @@ func localDiskPath(spec string) (string, bool) {
 	return spec, spec != ""
 }
 
-// findItem resolves an item by name, in the ?vault= given or in whichever
-// vault holds it.
+// findItem resolves the item named in the path, in ?vault= when given.
 func (d *Daemon) findItem(r *http.Request) (*vault.Vault, vault.Item, error) {
-	name := r.PathValue("item")
-	if vn := r.URL.Query().Get("vault"); vn != "" {
-		v, err := d.host.Vault(vn)
+	return d.lookupItem(r.Context(), r.URL.Query().Get("vault"), r.PathValue("item"))
+}
+
+// lookupItem finds item name in vaultName, or in whichever vault holds it.
+func (d *Daemon) lookupItem(ctx context.Context, vaultName, name string) (*vault.Vault, vault.Item, error) {
+	if vaultName != "" {
+		v, err := d.host.Vault(vaultName)
 		if err != nil {
 			return nil, vault.Item{}, err
 		}
-		it, err := v.Item(r.Context(), name)
+		it, err := v.Item(ctx, name)
 		return v, it, err
 	}
 	var found []*vault.Vault
 	var item vault.Item
-	for _, info := range d.host.List(r.Context()) {
+	for _, info := range d.host.List(ctx) {
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
 			continue
 		}
-		if it, err := v.Item(r.Context(), name); err == nil {
+		if it, err := v.Item(ctx, name); err == nil {
 			found, item = append(found, v), it
 		}
 	}

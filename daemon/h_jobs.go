@@ -89,26 +89,18 @@ func (d *Daemon) hMount(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	vn := req.Vault
-	if vn == "" && req.Item != "" {
-		r.SetPathValue("item", req.Item)
-		v, _, err := d.findItem(r)
-		if err != nil {
-			return nil, err
-		}
-		vn = v.Name()
+	var v *vault.Vault
+	var err error
+	switch {
+	case req.Item != "":
+		v, _, err = d.lookupItem(r.Context(), req.Vault, req.Item)
+	case req.Vault != "":
+		v, err = d.host.Vault(req.Vault)
+	default:
+		v, err = d.host.Vault("default")
 	}
-	if vn == "" {
-		vn = "default"
-	}
-	v, err := d.host.Vault(vn)
 	if err != nil {
 		return nil, err
-	}
-	if req.Item != "" {
-		if _, err := v.Item(r.Context(), req.Item); err != nil {
-			return nil, err
-		}
 	}
 	return d.mounts.mount(r.Context(), v, req)
 }
