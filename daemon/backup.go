@@ -129,10 +129,10 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 	if res.Kind == "incremental" {
 		kind = vault.Incremental
 	}
+	jc.update(func(j *vault.Job) {
+		j.Detail = fmt.Sprintf("%s backup: read %d bytes of %d, stored %d new", res.Method, res.BytesRead, res.SourceBytes, res.BytesNew)
+	})
 	warns := res.Warnings
-	if res.Method == vmdisk.MethodHashCompare && prev != nil {
-		warns = append(warns, "changed blocks found by hash comparison (all allocated blocks were read)")
-	}
 	return &capture{root: res.Root, kind: kind, sourceBytes: res.SourceBytes, bytesRead: res.BytesRead,
 		bytesNew: res.BytesNew, sourceState: res.SourceState, warnings: dedupe(warns), commit: res.Commit}, nil
 }
