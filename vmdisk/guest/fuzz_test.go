@@ -46,7 +46,7 @@ func tableSeeds(t testing.TB) [][]byte {
 }
 
 // lvmSeed makes a PV with a VG of two LVs (one with two segments) and
-// returns its first 1 MiB (label and metadata; extents start there).
+// returns its first 64 KiB (label and metadata).
 func lvmSeed(t testing.TB, dir string) []byte {
 	p := seedFile(t, dir, "pv.img", 12<<20)
 	dev := strings.TrimSpace(run(t, "losetup", "-f", "--show", p))
@@ -65,7 +65,7 @@ func lvmSeed(t testing.TB, dir string) []byte {
 	} {
 		run(t, args[0], append(lvmFlags(), args[1:]...)...)
 	}
-	seed := readAll(t, p, 1<<20)
+	seed := readAll(t, p, 64<<10) // label and metadata area (the text is a few KiB)
 	exec.Command("vgremove", append(lvmFlags(), "-ff", "-y", vg)...).Run()
 	return seed
 }
