@@ -66,7 +66,7 @@ func sameContent(a, b *unix.Stat_t) bool {
 
 func (r *fileReader) record(n *Node, st *unix.Stat_t, d *fileData) {
 	full := nodeFromStat(n.Name, st)
-	n.Mtime, n.Ctime = full.Mtime, full.Ctime
+	n.Mtime, n.Ctime, n.dev, n.ino = full.Mtime, full.Ctime, full.dev, full.ino
 	n.Size = d.size
 	n.inline, n.extents, n.lists = d.inline, d.extents, d.lists
 	r.b.filesRead.Add(1)

@@ -14,7 +14,7 @@ import (
 // restored at (they differ under ConflictRename).
 func (rs *restorer) dir(ctx context.Context, dirfd int, dir *Node, rel, out string, depth int) error {
 	if depth > maxDepth {
-		return errDepth(rel)
+		return rs.soft(ctx, errDepth(rel))
 	}
 	c, err := openCursor(ctx, rs.t.r, dir.subtree)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/rewind-backup/rewind/blockstore"
 	"golang.org/x/sys/unix"
@@ -154,6 +155,10 @@ func (b *backup) dirEntry(ctx context.Context, dirfd int, path string, n *Node, 
 	var prevID blockstore.ID
 	if prev != nil && prev.Type == TypeDir {
 		prevID = prev.subtree
+	}
+	if strings.Count(path, "/") >= maxDepth {
+		b.warn("%s: nested deeper than %d levels, recorded empty", showPath(path), maxDepth)
+		return b.emptyDir(ctx, n)
 	}
 	if b.opts.OneFileSystem && st.Dev != b.dev {
 		b.warn("%s: on another file system, recorded empty (OneFileSystem)", showPath(path))
