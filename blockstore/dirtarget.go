@@ -47,6 +47,12 @@ func (d *dirTarget) path(name string) (string, error) {
 }
 
 func (d *dirTarget) Put(ctx context.Context, name string, data []byte) error {
+	return d.PutParts(ctx, name, data)
+}
+
+// PutParts stores the concatenation of parts as one object, like Put,
+// without the caller joining them first.
+func (d *dirTarget) PutParts(ctx context.Context, name string, parts ...[]byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -58,7 +64,7 @@ func (d *dirTarget) Put(ctx context.Context, name string, data []byte) error {
 	if err := d.mkdirs(dir); err != nil {
 		return fmt.Errorf("%s: put %s: %w", d.Name(), name, err)
 	}
-	if err := writeTemp(dir, p, data); err != nil {
+	if err := writeTemp(dir, p, parts...); err != nil {
 		return fmt.Errorf("%s: put %s: %w", d.Name(), name, err)
 	}
 	return nil
@@ -80,7 +86,7 @@ func (d *dirTarget) mkdirs(dir string) error {
 }
 
 // writeTemp writes data next to p, fsyncs, renames onto p, fsyncs dir.
-func writeTemp(dir, p string, data []byte) error {
+func writeTemp(dir, p string, parts ...[]byte) error {
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(dir, tempPrefix+hex.EncodeToString(rnd[:]))
@@ -88,7 +94,11 @@ func writeTemp(dir, p string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	for _, part := range parts {
+		if _, err = f.Write(part); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -109,6 +109,7 @@ func (s *Store) seal(seg *segment) {
 // every Put is durable when it returns.
 func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error {
 	shards, dataLen := s.split(data)
+	defer s.recycleParity(shards[s.layout.DataShards:])
 	if s.rs != nil {
 		if err := s.rs.Encode(shards); err != nil {
 			return fmt.Errorf("segment %016x: encode: %w", id, err)
@@ -120,8 +121,7 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obj := encodeShard(id, i, s.layout.DataShards, s.layout.ParityShards, dataLen, shards[i])
-			errs[i] = s.targets[i].Put(ctx, shardName(id, i), obj)
+			errs[i] = s.putShard(ctx, id, i, dataLen, shards[i])
 		}()
 	}
 	wg.Wait()
@@ -129,6 +129,20 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 		return fmt.Errorf("segment %016x: write shards: %w", id, err)
 	}
 	return nil
+}
+
+// partsPutter is implemented by targets that store an object given in
+// parts (the dir target), which spares joining header and shard data.
+type partsPutter interface {
+	PutParts(ctx context.Context, name string, parts ...[]byte) error
+}
+
+func (s *Store) putShard(ctx context.Context, seg uint64, i int, dataLen int64, data []byte) error {
+	prefix := shardPrefix(seg, i, s.layout.DataShards, s.layout.ParityShards, dataLen, data)
+	if pp, ok := s.targets[i].(partsPutter); ok {
+		return pp.PutParts(ctx, shardName(seg, i), prefix, data)
+	}
+	return s.targets[i].Put(ctx, shardName(seg, i), append(prefix, data...))
 }
 
 // split pads data to k equal data shards and allocates m parity shards.
@@ -143,10 +157,34 @@ func (s *Store) split(data []byte) ([][]byte, int64) {
 	for i := 0; i < k; i++ {
 		shards[i] = data[int64(i)*S : int64(i+1)*S]
 	}
-	for i := k; i < k+m; i++ {
-		shards[i] = make([]byte, S)
-	}
+	copy(shards[k:], s.parityBuffers(int(S)))
 	return shards, L
+}
+
+// parityBuffers returns m buffers of n bytes, reused from an earlier seal
+// when large enough (Encode overwrites them entirely).
+func (s *Store) parityBuffers(n int) [][]byte {
+	var bufs [][]byte
+	select {
+	case bufs = <-s.parity:
+	default:
+	}
+	out := make([][]byte, s.layout.ParityShards)
+	for i := range out {
+		if i < len(bufs) && cap(bufs[i]) >= n {
+			out[i] = bufs[i][:n]
+		} else {
+			out[i] = make([]byte, n)
+		}
+	}
+	return out
+}
+
+func (s *Store) recycleParity(bufs [][]byte) {
+	select {
+	case s.parity <- bufs:
+	default:
+	}
 }
 
 // commitSegment writes index entries and the segment record in one synced

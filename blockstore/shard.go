@@ -71,6 +71,11 @@ func (h *shardHeader) prefixLen() int64 { return shardHeaderLen + 4*int64(h.bloc
 
 // encodeShard builds a whole shard object around data.
 func encodeShard(seg uint64, i, k, m int, dataLen int64, data []byte) []byte {
+	return append(shardPrefix(seg, i, k, m, dataLen, data), data...)
+}
+
+// shardPrefix builds the header and block table that precede data.
+func shardPrefix(seg uint64, i, k, m int, dataLen int64, data []byte) []byte {
 	h := shardHeader{segment: seg, index: i, k: k, m: m, shardLen: int64(len(data)),
 		dataLen: dataLen, block: defaultBlockSize}
 	out := make([]byte, h.prefixLen(), h.prefixLen()+int64(len(data)))
@@ -88,7 +93,7 @@ func encodeShard(seg uint64, i, k, m int, dataLen int64, data []byte) []byte {
 	binary.LittleEndian.PutUint32(out[40:], uint32(h.block))
 	binary.LittleEndian.PutUint32(out[44:], crc(tbl))
 	binary.LittleEndian.PutUint32(out[60:], crc(out[:60]))
-	return append(out, data...)
+	return out
 }
 
 // parseShardHeader checks the fixed 64-byte header (b may be longer).

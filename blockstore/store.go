@@ -38,7 +38,8 @@ type Store struct {
 
 	sealSem chan struct{}
 	sealWG  sync.WaitGroup
-	bufs    chan []byte // free segment buffers
+	bufs    chan []byte   // free segment buffers
+	parity  chan [][]byte // free parity buffer sets
 	gcMu    sync.Mutex
 
 	needsRebuild atomic.Bool // set by Attach until RebuildIndex ran
@@ -189,7 +190,8 @@ func newStore(db *pebble.DB, dir string, w *wrappedKey, targets []Target) (*Stor
 	}
 	s := &Store{db: db, dir: dir, targets: targets, layout: l, segSize: max(w.SegSize, 1),
 		inflight: map[ID]*segment{}, pending: map[uint64]*segment{}, writers: map[*Writer]struct{}{},
-		sealSem: make(chan struct{}, maxSealsInFlight), bufs: make(chan []byte, maxSealsInFlight)}
+		sealSem: make(chan struct{}, maxSealsInFlight), bufs: make(chan []byte, maxSealsInFlight),
+		parity: make(chan [][]byte, maxSealsInFlight)}
 	s.hdrs.m = map[shardRef]*shardHeader{}
 	var err error
 	if l.ParityShards > 0 {
@@ -293,7 +295,10 @@ func (s *Store) keys() (*keys, error) {
 }
 
 // Close flushes nothing: open (unsealed) data of unflushed writers is dropped.
+// It waits for running seals and a running GC to finish.
 func (s *Store) Close() error {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
