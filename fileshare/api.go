@@ -43,6 +43,9 @@ type BackupOptions struct {
 	// OneFileSystem skips directories on other devices (mount points are
 	// recorded as empty directories, with a warning).
 	OneFileSystem bool
+	// TempDir receives the sorted runs of directories with more than 65,536
+	// entries (unlinked files; "" = os.TempDir()).
+	TempDir string
 	// testHookRead runs after a file's first read and before its re-check (tests).
 	testHookRead func(path string)
 	// testHookDir runs after a directory is listed, before its entries are examined (tests).

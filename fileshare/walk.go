@@ -3,9 +3,8 @@ package fileshare
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/rewind-backup/rewind/blockstore"
@@ -19,18 +18,21 @@ const readDirBatch = 4096
 // the root) and returns its directory object's id. prev is the same
 // directory's object in the previous point (zero: none).
 func (b *backup) walkDir(ctx context.Context, f *os.File, path string, prev blockstore.ID) (blockstore.ID, error) {
-	names, err := readNames(f)
+	names, err := sortedNames(f, b.opts.TempDir)
+	if names == nil {
+		return blockstore.ID{}, fmt.Errorf("%s: %w", showPath(path), err)
+	}
+	defer names.close()
 	if err != nil {
 		b.warn("%s: listing stopped early, later entries not backed up: %v", showPath(path), err)
 	}
 	if b.opts.testHookDir != nil {
 		b.opts.testHookDir(path)
 	}
-	sort.Strings(names)
 	cur := b.prevCursor(ctx, prev, path)
 	db := &dirBuilder{b: b}
 	dirfd := int(f.Fd())
-	for _, name := range names {
+	for name, ok := names.next(); ok; name, ok = names.next() {
 		if err := ctx.Err(); err != nil {
 			return blockstore.ID{}, err
 		}
@@ -44,22 +46,10 @@ func (b *backup) walkDir(ctx context.Context, f *os.File, path string, prev bloc
 			}
 		}
 	}
-	return db.finish(ctx)
-}
-
-// readNames lists a directory in batches (memory: the names only).
-func readNames(f *os.File) ([]string, error) {
-	var all []string
-	for {
-		names, err := f.Readdirnames(readDirBatch)
-		all = append(all, names...)
-		if err == io.EOF {
-			return all, nil
-		}
-		if err != nil {
-			return all, err
-		}
+	if names.err != nil {
+		return blockstore.ID{}, fmt.Errorf("%s: %w", showPath(path), names.err)
 	}
+	return db.finish(ctx)
 }
 
 func (b *backup) prevCursor(ctx context.Context, prev blockstore.ID, path string) *dirCursor {
