@@ -122,8 +122,8 @@ func (p *pipeline) reader(ctx context.Context, plan <-chan *blockJob, work, orde
 // readBlock fills j.buf: listed ranges from the source, zeros elsewhere.
 func (p *pipeline) readBlock(ctx context.Context, j *blockJob) error {
 	base := j.idx * BlockSize
-	if err := p.loadBase(ctx, j, base); err != nil {
-		return err
+	if !j.merge {
+		clear(j.buf)
 	}
 	for _, e := range j.read {
 		for off := e.off; off < e.end(); {
@@ -143,25 +143,55 @@ func (p *pipeline) readBlock(ctx context.Context, j *blockJob) error {
 	return nil
 }
 
-// loadBase fills j.buf with what is not read: zeros, or for a merge the
-// previous point's block with the dirty ranges zeroed.
-func (p *pipeline) loadBase(ctx context.Context, j *blockJob, base int64) error {
-	if !j.merge || j.prev == zeroID {
-		clear(j.buf)
-		return nil
+// mergeBase completes a merge job in a hasher: the reader filled only the
+// dirty data ranges; the rest of the block comes from the previous point's
+// block, dirty ranges without data become zeros.
+func (p *pipeline) mergeBase(ctx context.Context, j *blockJob) error {
+	base := j.idx * BlockSize
+	var prev []byte
+	if j.prev != zeroID {
+		data, err := p.st.Get(ctx, j.prev)
+		if err != nil {
+			return fmt.Errorf("previous point block %d: %w", j.idx, err)
+		}
+		if len(data) != j.n {
+			return fmt.Errorf("previous point block %d: chunk holds %d bytes, want %d: %w", j.idx, len(data), j.n, blockstore.ErrCorruption)
+		}
+		prev = data
 	}
-	data, err := p.st.Get(ctx, j.prev)
-	if err != nil {
-		return fmt.Errorf("previous point block %d: %w", j.idx, err)
+	for _, k := range subtract([]extent{{base, int64(j.n)}}, j.overlay) {
+		if prev != nil {
+			copy(j.buf[k.off-base:k.end()-base], prev[k.off-base:])
+		} else {
+			clear(j.buf[k.off-base : k.end()-base])
+		}
 	}
-	if len(data) != j.n {
-		return fmt.Errorf("previous point block %d: chunk holds %d bytes, want %d: %w", j.idx, len(data), j.n, blockstore.ErrCorruption)
-	}
-	copy(j.buf, data)
-	for _, o := range j.overlay {
-		clear(j.buf[o.off-base : o.end()-base])
+	for _, z := range subtract(j.overlay, j.read) {
+		clear(j.buf[z.off-base : z.end()-base])
 	}
 	return nil
+}
+
+// subtract returns the parts of the sorted extents a not covered by the
+// sorted extents b.
+func subtract(a, b []extent) []extent {
+	var out []extent
+	for _, x := range a {
+		pos := x.off
+		for _, y := range b {
+			if y.end() <= pos || y.off >= x.end() {
+				continue
+			}
+			if y.off > pos {
+				out = append(out, extent{pos, y.off - pos})
+			}
+			pos = max(pos, y.end())
+		}
+		if pos < x.end() {
+			out = append(out, extent{pos, x.end() - pos})
+		}
+	}
+	return out
 }
 
 func (p *pipeline) hasher(ctx context.Context, work <-chan *blockJob) error {
@@ -177,6 +207,11 @@ func (p *pipeline) hasher(ctx context.Context, work <-chan *blockJob) error {
 // encode turns a read block into its map entry, storing it unless it is all
 // zeros or (hash-compare) unchanged.
 func (p *pipeline) encode(ctx context.Context, j *blockJob) error {
+	if j.merge {
+		if err := p.mergeBase(ctx, j); err != nil {
+			return err
+		}
+	}
 	if isZero(j.buf) {
 		j.id = zeroID
 		return nil
