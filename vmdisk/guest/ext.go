@@ -46,6 +46,7 @@ type extFS struct {
 	inodes     uint64
 	filetype   bool
 	inodeTable []uint64 // per group
+	cache      *blockCache
 }
 
 func openExt(r io.ReaderAt, size int64) (backend, error) {
@@ -99,6 +100,7 @@ func openExt(r io.ReaderAt, size int64) (backend, error) {
 	if err := e.readGroups(groups, first, bpg, descSize, metaBG); err != nil {
 		return nil, err
 	}
+	e.cache = newBlockCache(r, e.bs)
 	return e, nil
 }
 
@@ -167,7 +169,7 @@ func (e *extFS) inode(ino uint64) (*extInode, error) {
 	}
 	g, idx := (ino-1)/e.ipg, (ino-1)%e.ipg
 	off := int64(e.inodeTable[g])*e.bs + int64(idx)*e.inodeSize
-	b, err := readAt(e.r, int(e.inodeSize), off)
+	b, err := e.cache.read(off, int(e.inodeSize))
 	if err != nil {
 		return nil, fmt.Errorf("ext: inode %d: %w", ino, err)
 	}

@@ -19,16 +19,22 @@ type backend interface {
 	open(e *Entry) (File, error)
 }
 
-const dirCacheSize = 512 // directories kept in memory
+// Directory cache bounds: listings of at most dirCacheSize directories and
+// dirCacheEntries entries in total; bigger listings are not cached.
+const (
+	dirCacheSize    = 512
+	dirCacheEntries = 1 << 18
+)
 
 type tree struct {
 	typ       string
 	b         backend
 	rootEntry Entry
 
-	mu    sync.Mutex
-	cache map[uint64][]Entry
-	order []uint64 // FIFO eviction
+	mu      sync.Mutex
+	cache   map[uint64][]Entry
+	order   []uint64 // FIFO eviction
+	entries int      // total cached entries
 }
 
 func newTree(typ string, b backend) (*tree, error) {
@@ -60,10 +66,12 @@ func (t *tree) list(dir *Entry) (ents []Entry, err error) {
 	sort.SliceStable(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
 	ents = dedupe(ents)
 	t.mu.Lock()
-	if _, ok := t.cache[dir.Ino]; !ok {
+	if _, ok := t.cache[dir.Ino]; !ok && len(ents) <= dirCacheEntries/4 {
 		t.cache[dir.Ino] = ents
 		t.order = append(t.order, dir.Ino)
-		if len(t.order) > dirCacheSize {
+		t.entries += len(ents)
+		for len(t.order) > dirCacheSize || t.entries > dirCacheEntries {
+			t.entries -= len(t.cache[t.order[0]])
 			delete(t.cache, t.order[0])
 			t.order = t.order[1:]
 		}

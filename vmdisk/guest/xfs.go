@@ -41,6 +41,7 @@ type xfsFS struct {
 	v5        bool
 	ftype     bool
 	dirBlk    int64
+	cache     *blockCache
 }
 
 func openXFS(r io.ReaderAt, size int64) (backend, error) {
@@ -71,6 +72,7 @@ func openXFS(r io.ReaderAt, size int64) (backend, error) {
 		return nil, corruptf("xfs: %d blocks do not fit in a %d-byte volume", dblocks, size)
 	}
 	x.dirBlk = x.bs << sb[xfsSbDirBlkLog]
+	x.cache = newBlockCache(r, x.bs)
 	return x, nil
 }
 
@@ -93,7 +95,7 @@ func (x *xfsFS) inode(ino uint64) (*xfsInode, error) {
 		return nil, corruptf("xfs: inode %d out of range", ino)
 	}
 	off := int64(ag*x.agBlocks+agbno)*x.bs + int64(ino&(1<<x.inopbLog-1))*x.inodeSize
-	b, err := readAt(x.r, int(x.inodeSize), off)
+	b, err := x.cache.read(off, int(x.inodeSize))
 	if err != nil {
 		return nil, fmt.Errorf("xfs: inode %d: %w", ino, err)
 	}
