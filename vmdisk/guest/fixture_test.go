@@ -29,10 +29,10 @@ func TestMain(m *testing.M) {
 
 // fsImages builds (once) an ext4, XFS, FAT32, FAT16 and NTFS image of the
 // reference tree. FAT gets a tree without symlinks and owners.
-func fsImages(t *testing.T) {
+func fsImages(t testing.TB) {
 	t.Helper()
 	fixtureOnce.Do(func() {
-		ft := &onceT{T: t}
+		ft := &onceT{TB: t}
 		defer func() {
 			if r := recover(); r != nil && r != errOnceFail {
 				panic(r)
@@ -62,14 +62,14 @@ var errOnceFail = new(int)
 
 // onceT turns a fatal error inside the shared builder into fixtureErr, so
 // every test that needs the fixtures fails with the same message.
-type onceT struct{ *testing.T }
+type onceT struct{ testing.TB }
 
 func (o *onceT) Fatal(args ...any) { fixtureErr = sprint(args...); panic(errOnceFail) }
 func (o *onceT) Fatalf(format string, args ...any) {
 	fixtureErr = sprintf(format, args...)
 	panic(errOnceFail)
 }
-func (o *onceT) Cleanup(f func()) { o.T.Cleanup(f) }
+func (o *onceT) Cleanup(f func()) { o.TB.Cleanup(f) }
 func (o *onceT) TempDir() string {
 	d, err := os.MkdirTemp(fixtureDir, "tmp-")
 	if err != nil {
