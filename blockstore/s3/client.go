@@ -13,6 +13,12 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
+// minio-go sleeps a jittered backoff after a failed try even when it will
+// not try again; retry.go does all waiting, so that sleep is made zero.
+func init() {
+	minio.DefaultRetryUnit, minio.DefaultRetryCap = 0, 0
+}
+
 // newClient builds the minio-go client: our own transport (timeouts, CA) and
 // no library retries, since retry.go bounds them itself.
 func newClient(c Config) (*minio.Client, error) {

@@ -28,7 +28,16 @@ func (t *Target) wrap(op, name string, err error) error {
 	if isNotExist(err) {
 		return fmt.Errorf("%s: %s %s: %w", t.Name(), op, name, blockstore.ErrNotExist)
 	}
-	return fmt.Errorf("%s: %s %s: %w%s", t.Name(), op, name, err, t.hint(err))
+	return fmt.Errorf("%s: %s %s: %w%s%s", t.Name(), op, name, err, status(err), t.hint(err))
+}
+
+// status adds the HTTP status and S3 code a server's error message may lack.
+func status(err error) string {
+	er := minio.ToErrorResponse(err)
+	if er.StatusCode == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (HTTP %d %s)", er.StatusCode, er.Code)
 }
 
 // hint suggests the fix for the failures an operator can fix.

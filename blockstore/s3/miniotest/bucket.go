@@ -19,7 +19,16 @@ func (s *Server) MakeBucket(t testing.TB, bucket string, lock bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := cl.MakeBucket(ctx, bucket, minio.MakeBucketOptions{ObjectLocking: lock}); err != nil {
-		t.Fatalf("make bucket %s on MinIO %s: %v", bucket, s.Addr, err)
+	for {
+		err = cl.MakeBucket(ctx, bucket, minio.MakeBucketOptions{ObjectLocking: lock})
+		if err == nil {
+			return
+		}
+		// A server that just said "ready" may still be initialising.
+		select {
+		case <-ctx.Done():
+			t.Fatalf("make bucket %s on MinIO %s: %v", bucket, s.Addr, err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
