@@ -6,7 +6,9 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -118,5 +120,31 @@ func TestConcurrentReads(t *testing.T) {
 			}
 			wg.Wait()
 		})
+	}
+}
+
+// TestGPT4K: a GPT written for 4096-byte logical sectors (sgdisk on a loop
+// device with -b 4096); LBAs count 4 KiB sectors.
+func TestGPT4K(t *testing.T) {
+	fsImages(t)
+	disk := filepath.Join(t.TempDir(), "4k.img")
+	sparseFile(t, disk, 64<<20)
+	dev := strings.TrimSpace(run(t, "losetup", "-b", "4096", "-f", "--show", disk))
+	attached := true
+	t.Cleanup(func() {
+		if attached {
+			exec.Command("losetup", "-d", dev).Run()
+		}
+	})
+	run(t, "sgdisk", "-n", "1:0:+21M", "-t", "1:0700", dev)
+	run(t, "losetup", "-d", dev)
+	attached = false
+	// sgdisk's default alignment puts partition 1 at 1 MiB (LBA 256)
+	copyInto(t, disk, fixtures.fat16, 1<<20)
+	r, size := openImage(t, disk)
+	l, err := Probe(testCtx(t), r, size)
+	must(t, err)
+	if l.Table != TableGPT || len(l.Volumes) != 1 || l.Volumes[0].Offset != 1<<20 || l.Volumes[0].Type != TypeVFAT {
+		t.Fatalf("layout %+v", l)
 	}
 }
