@@ -317,3 +317,7 @@ func writeSparse(t testing.TB, p string) {
 	}
 	must(t, f.Truncate(8<<20+100))
 }
+
+func runQuiet(name string, args ...string) error {
+	return exec.Command(name, args...).Run()
+}
