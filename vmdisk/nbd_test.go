@@ -2,7 +2,10 @@ package vmdisk
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +36,39 @@ func TestNBDKitReadAndRestore(t *testing.T) {
 		t.Error("not verified")
 	}
 	sameFiles(t, disk, out)
+}
+
+// countingLimiter records the throttled byte counts.
+type countingLimiter struct{ n, calls int64 }
+
+func (c *countingLimiter) WaitN(ctx context.Context, n int) error {
+	c.n += int64(n)
+	c.calls++
+	return ctx.Err()
+}
+
+func TestNBDOverTCPWithLimiter(t *testing.T) {
+	needTool(t, "nbdkit", "nbdkit")
+	ts := newTestStore(t)
+	disk := filepath.Join(t.TempDir(), "disk.raw")
+	sparseFile(t, disk, 20<<20)
+	writeAt(t, disk, 3<<20, randBytes(5<<20))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	startServerOn(t, "tcp", addr, "nbdkit", "-f", "-i", "127.0.0.1", "-p", fmt.Sprint(port), "file", "file="+disk)
+	lim := &countingLimiter{}
+	r := backupT(t, ts, "nbd://"+addr+"/", nil, BackupOptions{ReadLimiter: lim})
+	if lim.n != r.BytesRead || r.BytesRead != 5<<20 {
+		t.Fatalf("limiter saw %d bytes, backup read %d, want 5 MiB", lim.n, r.BytesRead)
+	}
+	sameFiles(t, disk, restoreT(t, ts, *prevOf(r), RestoreOptions{}))
+	_, err = Restore(context.Background(), ts, r.Root, "nbd://"+addr+"/", RestoreOptions{OriginalSource: "nbd://" + addr + "/"})
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("restore onto the original export without force: %v", err)
+	}
 }

@@ -13,6 +13,10 @@ import (
 // startServer starts an NBD server that listens on sock and stops it (its
 // whole process group) at cleanup.
 func startServer(t *testing.T, sock, name string, args ...string) (stop func()) {
+	return startServerOn(t, "unix", sock, name, args...)
+}
+
+func startServerOn(t *testing.T, network, sock, name string, args ...string) (stop func()) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -30,7 +34,7 @@ func startServer(t *testing.T, sock, name string, args ...string) (stop func()) 
 	}
 	t.Cleanup(stop)
 	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
+		if c, err := net.Dial(network, sock); err == nil {
 			c.Close()
 			return stop
 		}
