@@ -1,8 +1,11 @@
 package guest
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -50,5 +53,52 @@ func TestNTFS(t *testing.T) {
 	compareTree(t, fsys, src, cmpOpts{mtime: time.Microsecond, symlinks: true})
 	if err := fstestSub(fsys, "dir"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNTFSCompressed writes through ntfs-3g -o compression into a directory
+// marked compressed, so files are stored LZNT1-compressed.
+func TestNTFSCompressed(t *testing.T) {
+	needTool(t, "setfattr")
+	tmp := t.TempDir()
+	img := filepath.Join(tmp, "ntfs.img")
+	sparseFile(t, img, 32<<20)
+	run(t, "mkntfs", "-F", "-Q", "-q", img)
+	mnt := filepath.Join(tmp, "mnt")
+	must(t, os.Mkdir(mnt, 0o755))
+	run(t, "ntfs-3g", "-o", "compression", img, mnt)
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			run(t, "fusermount", "-u", mnt)
+		}
+	})
+	must(t, os.Mkdir(filepath.Join(mnt, "c"), 0o755))
+	run(t, "setfattr", "-n", "system.ntfs_attrib_be", "-v", "0x00000810", filepath.Join(mnt, "c"))
+	var text []byte
+	for i := 0; len(text) < 2<<20; i++ {
+		text = append(text, fmt.Sprintf("line %d of a compressible file\n", i%5000)...)
+	}
+	must(t, os.WriteFile(filepath.Join(mnt, "c/text.txt"), text, 0o644))
+	var st syscall.Stat_t
+	must(t, syscall.Stat(filepath.Join(mnt, "c/text.txt"), &st))
+	run(t, "fusermount", "-u", mnt)
+	mounted = false
+	if st.Blocks*512 >= int64(len(text))/2 {
+		t.Fatalf("file not compressed: %d blocks for %d bytes", st.Blocks, len(text))
+	}
+	r, size := openImage(t, img)
+	fsys, err := OpenFS(testCtx(t), r, size, TypeNTFS)
+	must(t, err)
+	f, err := fsys.Open("c/text.txt")
+	must(t, err)
+	got := make([]byte, f.Size())
+	if n, err := f.ReadAt(got, 0); n != len(text) || !bytes.Equal(got, text) {
+		t.Fatalf("read %d bytes (%v), want %d identical", n, err, len(text))
+	}
+	// and a read in the middle of a compression unit
+	mid := make([]byte, 1000)
+	if _, err := f.ReadAt(mid, 70001); err != nil || !bytes.Equal(mid, text[70001:71001]) {
+		t.Fatalf("middle read: %v", err)
 	}
 }
