@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,12 @@ func benchTree(b *testing.B, root string) []string {
 	return small
 }
 
-// resetPeakRSS makes VmHWM start again from the current RSS.
-func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+// resetPeakRSS returns free memory to the OS and makes VmHWM start again
+// from the current RSS.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
 
 func peakRSSMiB() float64 {
 	b, _ := os.ReadFile("/proc/self/status")
@@ -116,5 +121,15 @@ func BenchmarkShare(b *testing.B) {
 		unix.Getrusage(unix.RUSAGE_SELF, &ru)
 		b.Logf("source %.0f MB in %d files; full %v, incremental %v (%d files read), restore %v",
 			mb, full.FilesScanned, fullDur, incDur, inc.FilesRead, restDur)
+	}
+}
+
+// BenchmarkCDC measures the chunker alone (cut-point search over random data).
+func BenchmarkCDC(b *testing.B) {
+	data := randData(newRand(), 64<<20)
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		for off := 0; off < len(data); off += cut(data[off:]) {
+		}
 	}
 }

@@ -42,25 +42,19 @@ func cut(b []byte) int {
 	if n <= MinChunk {
 		return n
 	}
-	if n > MaxChunk {
-		n = MaxChunk
-	}
-	mid := AvgChunk
-	if mid > n {
-		mid = n
-	}
+	n = min(n, MaxChunk)
+	mid := min(AvgChunk, n)
 	var h uint64
-	i := MinChunk
-	for ; i < mid; i++ {
-		h = h<<1 + gear[b[i]]
+	for i, c := range b[MinChunk:mid] {
+		h = h<<1 + gear[c]
 		if h&maskHard == 0 {
-			return i + 1
+			return MinChunk + i + 1
 		}
 	}
-	for ; i < n; i++ {
-		h = h<<1 + gear[b[i]]
+	for i, c := range b[mid:n] {
+		h = h<<1 + gear[c]
 		if h&maskEasy == 0 {
-			return i + 1
+			return mid + i + 1
 		}
 	}
 	return n
