@@ -54,11 +54,13 @@ func (f *blockFile) ReadAt(p []byte, off int64) (int, error) {
 			n += len(buf)
 			continue
 		}
-		// hole up to the next extent
+		// hole up to the next extent (or the end of the request; the
+		// next extent may be absurdly far away in a corrupt file)
+		chunk = int64(len(p) - n)
 		if i < len(f.exts) {
-			chunk = int64(f.exts[i].lblk-lblk)*f.bs - inBlk
-		} else {
-			chunk = int64(len(p) - n)
+			if gap := f.exts[i].lblk - lblk; gap <= uint64(chunk/f.bs)+1 {
+				chunk = min(chunk, int64(gap)*f.bs-inBlk)
+			}
 		}
 		buf := p[n:min(int64(len(p)), int64(n)+chunk)]
 		clear(buf)

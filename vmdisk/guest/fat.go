@@ -217,7 +217,7 @@ func (f *fatFS) readDir(dir *Entry) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, min(n, 1<<20))
+	buf := make([]byte, n) // ≤ 65536 entries of 32 bytes (+ one cluster)
 	if err := readFull(r, buf, 0); err != nil {
 		return nil, err
 	}
