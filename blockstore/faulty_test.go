@@ -61,6 +61,9 @@ func TestFailedPutIsNotVisible(t *testing.T) {
 		t.Fatalf("failed seal left %d shard objects", n)
 	}
 	fs[3].Heal()
+	if err := w.Flush(ctx); !errors.Is(err, faulty.ErrInjected) {
+		t.Fatalf("second flush after a lost seal: %v", err)
+	}
 	w2 := s.NewWriter()
 	defer w2.Close()
 	if r2, err := w2.Put(ctx, []byte("never committed")); err != nil || !r2.New {

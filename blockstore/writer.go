@@ -13,6 +13,7 @@ type Writer struct {
 	refs   map[ID]struct{}       // every chunk put or deduplicated against
 	segs   map[*segment]struct{} // uncommitted segments holding chunks it needs
 	closed bool
+	failed error // sticky: a seal holding this writer's chunks failed
 }
 
 var errWriterClosed = errors.New("blockstore: writer is closed")
@@ -133,7 +134,9 @@ func (w *Writer) append(id ID, entry []byte) (PutResult, error) {
 }
 
 // Flush seals and commits everything this writer put: shards fsynced on every
-// target, then the index batch committed with sync.
+// target, then the index batch committed with sync. Once a seal holding this
+// writer's chunks failed, every later Flush returns that error: start over
+// with a new Writer.
 func (w *Writer) Flush(ctx context.Context) error {
 	s := w.s
 	s.mu.Lock()
@@ -167,14 +170,14 @@ func (w *Writer) wait(ctx context.Context, segs []*segment) error {
 		}
 	}
 	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
 	for _, seg := range segs {
 		delete(w.segs, seg)
 	}
-	w.s.mu.Unlock()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("flush: %w", err)
+	if err := errors.Join(errs...); err != nil && w.failed == nil {
+		w.failed = fmt.Errorf("flush: chunks of this writer were lost: %w", err)
 	}
-	return nil
+	return w.failed
 }
 
 // Close ends the session (after Flush, or to abandon it: unflushed chunks are
