@@ -3,9 +3,12 @@ package vmdisk
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/rewind-backup/rewind/blockstore"
 )
 
 // replayConn is a net.Conn that reads a fixed server byte stream and
@@ -71,5 +74,46 @@ func FuzzNBDHandshake(f *testing.F) {
 		if err := c.handshake([]string{metaAllocation}); err == nil && (c.size < 0 || c.size > MaxDiskSize) {
 			t.Fatalf("accepted size %d", c.size)
 		}
+	})
+}
+
+// FuzzChangedBlocks: any input is accepted or refused with a
+// ChangedBlocksError, and accepted sets stay inside the disk.
+func FuzzChangedBlocks(f *testing.F) {
+	f.Add([]byte(`[{"offset":0,"length":4096,"exists":"true"},{"offset":8388608,"length":1,"exists":"false"}]`))
+	f.Add([]byte(`[{"offset":0,"length":1},{"offset":0,"length":1}]`))
+	f.Add([]byte(`[{"offset":-5,"length":1e30}]`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, err := parseChangedBlocks("fuzz.json", data, 64<<20)
+		if err != nil {
+			var ce *ChangedBlocksError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		for _, r := range set.r {
+			if r.a < 0 || r.b > 16 || r.a >= r.b {
+				t.Fatalf("block range %v outside a 16-block disk", r)
+			}
+		}
+	})
+}
+
+// FuzzBlockMap: decoding root and page objects never panics.
+func FuzzBlockMap(f *testing.F) {
+	f.Add(encodeRoot(&mapRoot{size: 10 << 20, pages: make([]blockstore.ID, 1), state: `{"v":1}`}))
+	f.Add(encodePage(make([]blockstore.ID, 3)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if r, err := decodeRoot(data); err == nil {
+			if int64(len(r.pages)) != pagesFor(blocksFor(r.size)) {
+				t.Fatalf("root with %d pages for %d bytes accepted", len(r.pages), r.size)
+			}
+			if string(encodeRoot(r)) != string(data) {
+				t.Fatalf("root does not round-trip")
+			}
+		}
+		decodePage(data, 3)
 	})
 }

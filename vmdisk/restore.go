@@ -38,6 +38,8 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, target stri
 		}
 	}
 	switch {
+	case opts.Format == "qcow2" && sourceKind(target) == "nbd":
+		return nil, fmt.Errorf("restore to %s: an NBD export takes raw data; drop --format qcow2", target)
 	case opts.Format == "qcow2":
 		return restoreQcow2(ctx, r, m, target, opts)
 	case opts.Format != "" && opts.Format != "raw":

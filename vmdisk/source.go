@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -50,10 +51,14 @@ func checkSize(what string, size int64) error {
 	return nil
 }
 
-// clip intersects sorted extents with [off, end).
+// clip intersects sorted, disjoint extents with [off, end).
 func clip(es []extent, off, end int64) []extent {
 	var out []extent
-	for _, e := range es {
+	k := sort.Search(len(es), func(k int) bool { return es[k].end() > off })
+	for _, e := range es[k:] {
+		if e.off >= end {
+			break
+		}
 		s, t := max(e.off, off), min(e.end(), end)
 		if s < t {
 			out = append(out, extent{s, t - s})
