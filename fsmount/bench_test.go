@@ -18,6 +18,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/fileshare"
+	"github.com/rewind-backup/rewind/vmdisk"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,6 +28,7 @@ import (
 //	ceiling  a go-fuse MemRegularFile served from memory, same mount options
 //	memory   a share point over in-memory chunks (fileshare reader + cache)
 //	store    the same point in a real block store (decode on every miss)
+//	disk-memory  the same bytes as disk.img of a disk point over in-memory chunks
 //
 // then 4 KiB random reads/s and time to first byte. Figures go to
 // docs/bench-fsmount.md. Run: go test -run '^$' -bench Mount -benchtime 3x ./fsmount/
@@ -51,6 +53,7 @@ func BenchmarkMount(b *testing.B) {
 		b.Fatal(err)
 	}
 	memRoot := res.Root
+	diskRoot := backupDiskMem(b, mem, filepath.Join(src, "big"))
 	st := newStore(b)
 	stRoot := backupShare(b, st, src, blockstore.ID{})
 	data = nil
@@ -60,8 +63,14 @@ func BenchmarkMount(b *testing.B) {
 		_, dir := mountStore(b, cat, r, Options{})
 		return filepath.Join(dir, "s", PointName(t0), "big")
 	}
+	disk := func(r ChunkReader, root blockstore.ID) string {
+		cat := &memCatalog{items: []ItemInfo{{Name: "d"}}, points: map[string][]PointInfo{"d": {{Time: t0, Kind: KindDisk, Root: root}}}}
+		_, dir := mountStore(b, cat, r, Options{})
+		return filepath.Join(dir, "d", PointName(t0), "disk.img")
+	}
 	files := []struct{ name, path string }{
 		{"ceiling", ceiling}, {"memory", point(mem, memRoot)}, {"store", point(st, stRoot)},
+		{"disk-memory", disk(mem, diskRoot)},
 	}
 	for _, f := range files {
 		b.Run("seq-dd/"+f.name, func(b *testing.B) {
@@ -89,6 +98,18 @@ func BenchmarkMount(b *testing.B) {
 			}
 		})
 	}
+}
+
+// backupDiskMem backs img up as a disk point into mem.
+func backupDiskMem(b *testing.B, mem *memChunks, img string) blockstore.ID {
+	res, err := vmdisk.Backup(context.Background(), mem, mem, img, nil, vmdisk.BackupOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := res.Commit(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return res.Root
 }
 
 // randomReads does 4 KiB preads at random offsets from 4 goroutines for a
