@@ -105,6 +105,9 @@ func TestCrashLoop(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		iters = 10
 	}
+	if os.Getenv("REWIND_SOAK") != "" {
+		iters = 500
+	}
 	root := t.TempDir()
 	dir := filepath.Join(root, "store")
 	ts := crashTargets(t, dir)
