@@ -82,9 +82,17 @@ func checkConflictMode(c Conflict) error {
 	return fmt.Errorf("conflict mode %q: use overwrite, skip or rename (or leave it empty to refuse)", c)
 }
 
-func makeDst(dst string) (bool, error) {
+// makeDst creates dst if needed; fresh means it was absent or empty, so
+// the point's top-directory metadata is applied to it and no conflict can arise.
+func makeDst(dst string) (fresh bool, err error) {
 	if _, err := os.Lstat(dst); err == nil {
-		return false, nil
+		f, err := os.Open(dst)
+		if err != nil {
+			return false, fmt.Errorf("restore target %s: %w", dst, err)
+		}
+		defer f.Close()
+		names, _ := f.Readdirnames(1)
+		return len(names) == 0, nil
 	}
 	if err := os.MkdirAll(dst, 0o700); err != nil {
 		return false, fmt.Errorf("create restore target %s: %w", dst, err)

@@ -37,6 +37,14 @@ func TestRoundTripEveryEntryType(t *testing.T) {
 	if d := diffTrees(src, dst); len(d) != 0 {
 		t.Fatalf("restored tree differs:\n%s", strings.Join(d, "\n"))
 	}
+	// into an existing empty directory (as the daemon does): the same
+	empty := t.TempDir()
+	if _, err := Restore(ctx, s, res.Root, empty, RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTrees(src, empty); len(d) != 0 {
+		t.Fatalf("restore into an empty directory differs:\n%s", strings.Join(d, "\n"))
+	}
 }
 
 // TestCompareCatchesDifferences proves the comparison helper is not blind:
