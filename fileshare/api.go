@@ -89,8 +89,11 @@ type RestoreOptions struct {
 	// Verify re-reads every restored file and compares it with the point's
 	// chunk ids; mismatches are listed in the result.
 	Verify bool
-	// Progress, when set, is called with files and bytes restored so far.
+	// Progress, when set, is called (never concurrently) with files and
+	// bytes restored so far.
 	Progress func(files, bytes int64)
+	// testHookVerify runs on a restored file's descriptor before Verify reads it (tests).
+	testHookVerify func(fd int)
 }
 
 // RestoreResult reports a restore.

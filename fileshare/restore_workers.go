@@ -69,6 +69,9 @@ func (rs *restorer) writeFile(ctx context.Context, j *restoreJob) error {
 	rs.applyMeta(j.fd, j.n, j.rel)
 	rs.progress()
 	if rs.opts.Verify {
+		if rs.opts.testHookVerify != nil {
+			rs.opts.testHookVerify(j.fd)
+		}
 		rs.verify(ctx, j.fd, j.n, j.rel)
 	}
 	return nil
