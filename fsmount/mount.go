@@ -72,6 +72,9 @@ func mount(ctx context.Context, dir string, cat Catalog, open opener, opts Optio
 		return nil, err
 	}
 	log := logger(opts)
+	if err := clearStale(dir, log); err != nil {
+		return nil, fmt.Errorf("mount %s: %w", dir, err)
+	}
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st := &mountState{ctx: life, log: log, inos: newInoTable()}
 	view, err := newCatalogView(life, cat, opts, open, st.inos, log)
