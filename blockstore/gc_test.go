@@ -165,6 +165,9 @@ func TestRebuildIndex(t *testing.T) {
 	chunks := mixedChunks(15, 15, 30<<10)
 	ids := putAllFlush(t, s, chunks)
 	nonceBefore := s.nonces.peek()
+	if err := s.ChangePassphrase(ctx, testPass, []byte("rotated")); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	dir2 := dir + "-attached"
 	s2, err := Attach(ctx, dir2, ts)
@@ -172,7 +175,10 @@ func TestRebuildIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if err := s2.Unlock(testPass); err != nil {
+	if err := s2.Unlock(testPass); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("old passphrase after rotation: %v", err)
+	}
+	if err := s2.Unlock([]byte("rotated")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s2.NewWriter().Put(ctx, []byte("x")); !errors.Is(err, errNeedsRebuild) {

@@ -156,3 +156,31 @@ func TestShardNames(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// TestVerifyParityMismatch rewrites a data shard with valid checksums but
+// different bytes: only the parity comparison can notice.
+func TestVerifyParityMismatch(t *testing.T) {
+	s, _, ts := newTestStore(t, 1<<20)
+	ctx := context.Background()
+	putAllFlush(t, s, mixedChunks(8, 3, 20<<10))
+	seg := segmentIDs(t, s)[0]
+	name := shardName(seg, 2)
+	n, _ := ts[2].Stat(ctx, name)
+	obj := make([]byte, n)
+	if err := ts[2].ReadAt(ctx, name, obj, 0); err != nil {
+		t.Fatal(err)
+	}
+	h, err := decodeShardPrefix(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append([]byte{}, obj[h.prefixLen():]...)
+	data[10] ^= 1
+	if err := ts[2].Put(ctx, name, encodeShard(seg, 2, 4, 2, h.dataLen, data)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Verify(ctx, false)
+	if err != nil || len(r.BadShards) != 1 || r.BadShards[0].Shard != -1 || r.BadShards[0].Segment != seg {
+		t.Fatalf("verify %+v %v", r, err)
+	}
+}
