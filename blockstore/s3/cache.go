@@ -40,8 +40,9 @@ type Cache struct {
 }
 
 type cached struct {
-	file string
-	size int64
+	file     string
+	size     int64 // file size: block bytes + 4
+	verified bool  // written or checked by this process: read ranges of it directly
 }
 
 var _ blockstore.Target = (*Cache)(nil)
@@ -104,17 +105,34 @@ func (c *Cache) ReadAt(ctx context.Context, name string, p []byte, off int64) er
 	}
 	for pos, end := off, off+int64(len(p)); pos < end; {
 		b := pos / CacheBlock
-		blk, err := c.block(ctx, name, b)
+		n, err := c.readBlock(ctx, name, b, p[pos-off:], pos-b*CacheBlock)
 		if err != nil {
 			return err
 		}
-		at := pos - b*CacheBlock
-		if at >= int64(len(blk)) {
+		if n == 0 {
 			return fmt.Errorf("%s: read %s at %d+%d: %w", c.Name(), name, off, len(p), io.ErrUnexpectedEOF)
 		}
-		pos += int64(copy(p[pos-off:], blk[at:]))
+		pos += int64(n)
 	}
 	return nil
+}
+
+// readBlock copies block b of name from at into dst and returns how many
+// bytes it copied: 0 when the block ends at or before at.
+func (c *Cache) readBlock(ctx context.Context, name string, b int64, dst []byte, at int64) (int, error) {
+	f := blockFile(name, b)
+	if n, ok := c.readVerified(f, dst, at); ok {
+		c.hits.Add(1)
+		return n, nil
+	}
+	blk, err := c.block(ctx, name, f, b)
+	if err != nil {
+		return 0, err
+	}
+	if at >= int64(len(blk)) {
+		return 0, nil
+	}
+	return copy(dst, blk[at:]), nil
 }
 
 func blockFile(name string, b int64) string {
@@ -143,8 +161,7 @@ func (c *Cache) removeLocked(e *list.Element) {
 }
 
 // block returns block b of name: from the cache, else fetched and kept.
-func (c *Cache) block(ctx context.Context, name string, b int64) ([]byte, error) {
-	f := blockFile(name, b)
+func (c *Cache) block(ctx context.Context, name, f string, b int64) ([]byte, error) {
 	if data, ok := c.lookup(f); ok {
 		c.hits.Add(1)
 		return data, nil

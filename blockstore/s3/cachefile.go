@@ -31,6 +31,9 @@ func (c *Cache) lookup(f string) ([]byte, bool) {
 	if err == nil && len(b) >= 4 {
 		data, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 		if crc32.Checksum(data, castagnoli) == sum {
+			c.mu.Lock()
+			e.Value.(*cached).verified = true
+			c.mu.Unlock()
 			return data, true
 		}
 	}
@@ -40,6 +43,35 @@ func (c *Cache) lookup(f string) ([]byte, bool) {
 	}
 	c.mu.Unlock()
 	return nil, false
+}
+
+// readVerified reads part of a block file this process has written or
+// checked, without rereading the whole block.
+func (c *Cache) readVerified(f string, dst []byte, at int64) (int, bool) {
+	c.mu.Lock()
+	e, ok := c.m[f]
+	var it cached
+	if ok {
+		c.lru.MoveToFront(e)
+		it = *e.Value.(*cached)
+	}
+	c.mu.Unlock()
+	if !ok || !it.verified {
+		return 0, false
+	}
+	n := int(max(0, min(int64(len(dst)), it.size-4-at)))
+	if n == 0 {
+		return 0, true
+	}
+	fh, err := os.Open(filepath.Join(c.dir, f))
+	if err != nil {
+		return 0, false
+	}
+	defer fh.Close()
+	if _, err := fh.ReadAt(dst[:n], at); err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // store writes a block file and evicts least recently used ones over the bound.
@@ -63,17 +95,17 @@ func (c *Cache) store(f string, data []byte) {
 		os.Remove(tmp.Name())
 		return
 	}
-	c.add(f, int64(len(b)))
+	c.add(f, int64(len(b)), true)
 }
 
-func (c *Cache) add(f string, size int64) {
+func (c *Cache) add(f string, size int64, verified bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[f]; ok {
 		c.used -= e.Value.(*cached).size
 		c.lru.Remove(e)
 	}
-	c.m[f] = c.lru.PushFront(&cached{file: f, size: size})
+	c.m[f] = c.lru.PushFront(&cached{file: f, size: size, verified: verified})
 	c.used += size
 	for c.used > c.max && c.lru.Len() > 0 {
 		c.removeLocked(c.lru.Back())
@@ -106,7 +138,7 @@ func (c *Cache) load() error {
 	}
 	sort.Slice(olds, func(i, j int) bool { return olds[i].mod < olds[j].mod })
 	for _, o := range olds {
-		c.add(o.f, o.size)
+		c.add(o.f, o.size, false)
 	}
 	return nil
 }
