@@ -41,6 +41,7 @@ var peers = []string{"restic", "borg"}
 func writeReport(ctx context.Context, cfg config, r *results) error {
 	var b strings.Builder
 	header(ctx, &b, cfg, r)
+	method(&b)
 	r.speedTable(&b)
 	r.rssTable(&b)
 	r.repoTable(&b)
@@ -65,6 +66,25 @@ func header(ctx context.Context, b *strings.Builder, cfg config, r *results) {
 	fmt.Fprintf(b, "- runs: %d per tool, tools alternating; page cache dropped before each timed step: %v; seed %d\n\n", cfg.Runs, cfg.DropCaches, cfg.Seed)
 	b.WriteString("Cells: median wall time (min–max over runs) · throughput of source bytes. ×restic/×borg: the peer's median time over rewind's (above 1: rewind is faster). " +
 		"restic runs with its defaults, borg with `--compression lz4` and `" + cfg.BorgEnc + "` encryption; every step of rewind runs on a freshly started daemon.\n\n")
+}
+
+func method(b *strings.Builder) {
+	b.WriteString(`## Method
+
+Inputs are generated from the seed: image A, image B (A with 1% of its 4 MiB regions rewritten with new random
+bytes, same size), and the file tree A/B (1% of files replaced by new versions). Per run and tool, on a fresh
+repository on the same disk as the sources:
+
+- disk: full backup of A; incremental of B (restic and borg reread it; rewind compares block hashes); restore
+  of the newest point to a new file, then ` + "`sync -f`" + ` (timed) and a SHA-256 check against B; the whole image read
+  with 1 MiB reads through the tool's FUSE mount (` + "`restic mount`, `borg mount -f`, `rewind mount`" + `).
+- rewind also backs up a qcow2 twin of A (` + "`qemu-img convert`" + `, item ` + "`--disk qcow2:… --bitmap bench`" + `), writes B's
+  regions into it with ` + "`qemu-io write -s`" + `, and backs it up again: the dirty-bitmap incremental; the twin is then
+  checked equal to B with ` + "`qemu-img compare`" + `.
+- tree: full backup; incremental after the changed files are swapped in (new inode and mtime); restore to a new
+  directory, synced and checked file by file; mount, then the first byte of one unchanged file with cold caches.
+
+`)
 }
 
 func (r *results) speedTable(b *strings.Builder) {

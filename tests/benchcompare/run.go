@@ -56,9 +56,13 @@ func benchmark(ctx context.Context, cfg config, cl *cleanups) error {
 func oneRun(ctx context.Context, e *env, res *results, tools []tool, rw *rewindTool, disk *diskSet, tree *treeSet) error {
 	ds := &dataset{Kind: "disk", Base: e.work, Rel: "current.img", Bytes: disk.Size}
 	for _, t := range tools {
-		res.fail(t.Name(), "disk", diskRun(ctx, e, res, t, disk, ds))
+		if err := diskRun(ctx, e, res, t, disk, ds); ctx.Err() != nil {
+			return ctx.Err()
+		} else {
+			res.fail(t.Name(), "disk", err)
+		}
 	}
-	if rw != nil {
+	if rw != nil && ctx.Err() == nil {
 		log.Printf("rewind: qcow2 bitmap full + incremental")
 		full, incr, read, err := bitmapRun(ctx, e, rw, disk)
 		if res.fail("rewind", "qcow2 bitmap", err) == nil {
@@ -69,9 +73,13 @@ func oneRun(ctx context.Context, e *env, res *results, tools []tool, rw *rewindT
 	}
 	ts := &dataset{Kind: "tree", Base: e.work, Rel: "tree", Bytes: tree.Bytes}
 	for _, t := range tools {
-		res.fail(t.Name(), "tree", treeRun(ctx, e, res, t, tree, ts))
+		if err := treeRun(ctx, e, res, t, tree, ts); ctx.Err() != nil {
+			return ctx.Err()
+		} else {
+			res.fail(t.Name(), "tree", err)
+		}
 	}
-	return ctx.Err()
+	return nil
 }
 
 func rotate(ts []tool, n int) []tool {
