@@ -84,7 +84,9 @@ type Volume struct {
 	Label string
 	// Reason says why the files are not shown (text for README.txt), or "".
 	Reason string
-	// Err is the error behind Reason when there was one.
+	// Err is a problem found with the volume: the error behind Reason, or
+	// for a readable volume a warning (e.g. the partition runs past the end
+	// of the image and was cut short).
 	Err error
 	// Reader reads the volume's bytes; reads outside [0, Size) return io.EOF.
 	Reader io.ReaderAt
