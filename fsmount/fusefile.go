@@ -67,7 +67,7 @@ func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off 
 	}
 	want := int(min(int64(len(dest)), h.size-off))
 	n, err := h.r.ReadAt(dest[:want], off)
-	if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+	if err != nil && !errors.Is(err, io.EOF) { // EOF: the content is shorter than its recorded size
 		return nil, f.m.errno("read", "", err)
 	}
 	h.readAhead(f.m.ctx, off, int64(n))
