@@ -55,45 +55,46 @@ func allZero(b []byte) bool {
 	return true
 }
 
-var entryPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// releaseEntry returns an encoded entry's buffer once it was copied.
-func releaseEntry(e []byte) {
-	e = e[:0]
-	entryPool.Put(&e)
+// compress picks the payload for data: an all-zero marker, snappy when it
+// shrinks, else data itself. release returns pooled memory after use.
+func compress(data []byte) (flags byte, payload []byte, release func()) {
+	if allZero(data) {
+		return flagZero, binary.LittleEndian.AppendUint64(nil, uint64(len(data))), func() {}
+	}
+	bufp := snappyPool.Get().(*[]byte)
+	release = func() { snappyPool.Put(bufp) }
+	if cap(*bufp) < snappy.MaxEncodedLen(len(data)) {
+		*bufp = make([]byte, snappy.MaxEncodedLen(len(data)))
+	}
+	if c := snappy.Encode((*bufp)[:cap(*bufp)], data); len(c) < len(data) {
+		return flagSnappy, c, release
+	}
+	return flagRaw, data, release
 }
 
-// encodeEntry compresses and encrypts data into a segment entry under nonce.
-// The result may be handed to releaseEntry after use.
+func entryLen(payload []byte) int { return entryHeaderLen + len(payload) + gcmTagLen }
+
+// sealEntry writes the entry for payload into dst, which is exactly
+// entryLen(payload) bytes (a reserved range of a segment buffer).
+func (k *keys) sealEntry(dst []byte, id ID, flags byte, nonce uint64, payload []byte) {
+	binary.LittleEndian.PutUint32(dst[0:], uint32(len(dst)))
+	copy(dst[4:36], id[:])
+	dst[36] = flags
+	clear(dst[37:41])
+	binary.BigEndian.PutUint64(dst[41:49], nonce)
+	out := k.enc.Seal(dst[entryHeaderLen:entryHeaderLen:len(dst)], dst[37:49], payload, entryAAD(id, flags))
+	if len(out) != len(dst)-entryHeaderLen {
+		panic("blockstore: entry size mismatch")
+	}
+}
+
+// encodeEntry compresses and encrypts data into a new segment entry.
 func (k *keys) encodeEntry(id ID, data []byte, nonce uint64) []byte {
-	flags, payload := byte(flagRaw), data
-	var zl [8]byte
-	bufp := snappyPool.Get().(*[]byte)
-	defer snappyPool.Put(bufp)
-	if allZero(data) {
-		binary.LittleEndian.PutUint64(zl[:], uint64(len(data)))
-		flags, payload = flagZero, zl[:]
-	} else {
-		if cap(*bufp) < snappy.MaxEncodedLen(len(data)) {
-			*bufp = make([]byte, snappy.MaxEncodedLen(len(data)))
-		}
-		if c := snappy.Encode((*bufp)[:cap(*bufp)], data); len(c) < len(data) {
-			flags, payload = flagSnappy, c
-		}
-	}
-	n := entryHeaderLen + len(payload) + gcmTagLen
-	ep := entryPool.Get().(*[]byte)
-	e := *ep
-	if cap(e) < n {
-		e = make([]byte, 0, max(n, snappy.MaxEncodedLen(4<<20)+minEntryLen))
-	}
-	e = e[:entryHeaderLen]
-	clear(e[37:41])
-	binary.LittleEndian.PutUint32(e[0:], uint32(n))
-	copy(e[4:36], id[:])
-	e[36] = flags
-	binary.BigEndian.PutUint64(e[41:49], nonce)
-	return k.enc.Seal(e, e[37:49], payload, entryAAD(id, flags))
+	flags, payload, release := compress(data)
+	defer release()
+	e := make([]byte, entryLen(payload))
+	k.sealEntry(e, id, flags, nonce, payload)
+	return e
 }
 
 func entryAAD(id ID, flags byte) []byte {

@@ -15,8 +15,9 @@ type segment struct {
 	id      uint64
 	buf     []byte
 	entries []segEntry
-	done    chan struct{} // closed when committed or failed
-	err     error         // set before done is closed
+	writing sync.WaitGroup // entries reserved but not yet written
+	done    chan struct{}  // closed when committed or failed
+	err     error          // set before done is closed
 }
 
 type segEntry struct {
@@ -29,8 +30,9 @@ type segEntry struct {
 // last chunk crosses the sealing threshold.
 const segSlack = 4<<20 + 4<<10
 
-// openSegmentLocked returns the shared open segment, starting one if needed.
-func (s *Store) openSegmentLocked() (*segment, error) {
+// openSegmentLocked returns the shared open segment, starting one with room
+// for at least n bytes if needed.
+func (s *Store) openSegmentLocked(n int) (*segment, error) {
 	if s.open != nil {
 		return s.open, nil
 	}
@@ -38,7 +40,7 @@ func (s *Store) openSegmentLocked() (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg := &segment{id: id, buf: s.segmentBuffer(), done: make(chan struct{})}
+	seg := &segment{id: id, buf: s.segmentBuffer(n), done: make(chan struct{})}
 	s.open = seg
 	s.pending[id] = seg
 	return seg, nil
@@ -46,13 +48,15 @@ func (s *Store) openSegmentLocked() (*segment, error) {
 
 // segmentBuffer returns an empty buffer for a new open segment, reusing one
 // from a finished seal when it can (saves zeroing 32 MiB per segment).
-func (s *Store) segmentBuffer() []byte {
+func (s *Store) segmentBuffer(n int) []byte {
 	select {
 	case b := <-s.bufs:
-		return b[:0]
+		if cap(b) >= n {
+			return b[:0]
+		}
 	default:
-		return make([]byte, 0, s.segSize+segSlack)
 	}
+	return make([]byte, 0, max(s.segSize+segSlack, n))
 }
 
 func (s *Store) recycle(b []byte) {
@@ -84,6 +88,7 @@ func (s *Store) startSeal(seg *segment) {
 // seal writes the shards, then commits the index batch: commit order.
 func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
+	seg.writing.Wait() // putters still encrypting into reserved ranges
 	err := s.writeSegment(ctx, seg.id, seg.buf)
 	s.recycle(seg.buf)
 	if err == nil {

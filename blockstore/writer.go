@@ -49,13 +49,23 @@ func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
 	if hit, err := w.dedupe(id); err != nil || hit {
 		return PutResult{ID: id}, err
 	}
+	flags, payload, release := compress(data)
+	defer release()
 	nonce, err := w.s.nonces.take()
 	if err != nil {
 		return PutResult{}, err
 	}
-	entry := k.encodeEntry(id, data, nonce)
-	defer releaseEntry(entry)
-	return w.append(id, entry)
+	n := entryLen(payload)
+	dst, seg, seal, err := w.reserve(id, n)
+	if err != nil || dst == nil {
+		return PutResult{ID: id}, err // error, or another writer stored it meanwhile
+	}
+	k.sealEntry(dst, id, flags, nonce, payload) // outside the lock
+	seg.writing.Done()
+	for _, full := range seal {
+		w.s.startSeal(full)
+	}
+	return PutResult{ID: id, New: true, Stored: n}, nil
 }
 
 // dedupe records id and reports true when it is committed or in flight.
@@ -99,38 +109,38 @@ func (w *Writer) refLocked(id ID, seg *segment) {
 	}
 }
 
-// append adds an encoded entry to the open segment (a short critical
-// section) and starts sealing when the segment is full.
-func (w *Writer) append(id ID, entry []byte) (PutResult, error) {
+// reserve claims n bytes for id's entry in the open segment (a short
+// critical section; the caller encrypts into dst outside the lock and then
+// calls seg.writing.Done). It returns segments that are full and must be
+// sealed, and dst == nil when id is already in flight.
+func (w *Writer) reserve(id ID, n int) (dst []byte, seg *segment, seal []*segment, err error) {
 	s := w.s
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := w.usableLocked(); err != nil {
-		s.mu.Unlock()
-		return PutResult{}, err
+		return nil, nil, nil, err
 	}
-	if seg := s.inflight[id]; seg != nil { // another writer won the race
-		w.refLocked(id, seg)
-		s.mu.Unlock()
-		return PutResult{ID: id}, nil
+	if in := s.inflight[id]; in != nil { // another writer won the race
+		w.refLocked(id, in)
+		return nil, nil, nil, nil
 	}
-	seg, err := s.openSegmentLocked()
-	if err != nil {
-		s.mu.Unlock()
-		return PutResult{}, err
+	if s.open != nil && len(s.open.buf)+n > cap(s.open.buf) {
+		seal = append(seal, s.detachLocked()) // full: never reallocate under writers
 	}
-	seg.entries = append(seg.entries, segEntry{id: id, off: uint32(len(seg.buf)), length: uint32(len(entry))})
-	seg.buf = append(seg.buf, entry...)
+	if seg, err = s.openSegmentLocked(n); err != nil {
+		return nil, nil, seal, err
+	}
+	off := len(seg.buf)
+	seg.buf = seg.buf[:off+n]
+	dst = seg.buf[off : off+n : off+n]
+	seg.entries = append(seg.entries, segEntry{id: id, off: uint32(off), length: uint32(n)})
+	seg.writing.Add(1)
 	s.inflight[id] = seg
 	w.refLocked(id, seg)
-	var full *segment
 	if len(seg.buf) >= s.segSize {
-		full = s.detachLocked()
+		seal = append(seal, s.detachLocked())
 	}
-	s.mu.Unlock()
-	if full != nil {
-		s.startSeal(full)
-	}
-	return PutResult{ID: id, New: true, Stored: len(entry)}, nil
+	return dst, seg, seal, nil
 }
 
 // Flush seals and commits everything this writer put: shards fsynced on every
