@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// nbdRequestTimeout bounds one request and its reply, so a server that
+// stops answering fails the job instead of hanging it.
+const nbdRequestTimeout = 5 * time.Minute
+
 // nbdClient is one NBD connection in transmission phase. Requests are
 // serialised; after any protocol or I/O error the client refuses further use.
 type nbdClient struct {
@@ -70,6 +74,7 @@ func (c *nbdClient) call(ctx context.Context, what string, req []byte, rd func(*
 	if c.broken != nil {
 		return fmt.Errorf("NBD server %s: connection unusable after an earlier error: %w", c.addr, c.broken)
 	}
+	c.conn.SetDeadline(time.Now().Add(nbdRequestTimeout))
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	err := c.write(req)

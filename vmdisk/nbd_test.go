@@ -72,3 +72,22 @@ func TestNBDOverTCPWithLimiter(t *testing.T) {
 		t.Fatalf("restore onto the original export without force: %v", err)
 	}
 }
+
+// TestRestoreToQemuNBD restores through a writable qemu-nbd into a qcow2
+// (NBD_CMD_WRITE, WRITE_ZEROES over old data, FLUSH) and verifies.
+func TestRestoreToQemuNBD(t *testing.T) {
+	ts := newTestStore(t)
+	disk := filepath.Join(t.TempDir(), "disk.raw")
+	sparseFile(t, disk, 24<<20)
+	writeAt(t, disk, 6<<20, randBytes(3<<20))
+	r := backupT(t, ts, disk, nil, BackupOptions{})
+	f := newQcow(t, "24M")
+	f.write(0, 24<<20, 0x5a) // old content everywhere, zero blocks must clear it
+	uri, stop := qemuNBD(t, f.path)
+	res, err := Restore(context.Background(), ts, r.Root, uri, RestoreOptions{Verify: true})
+	stop()
+	if err != nil || !res.Verified {
+		t.Fatalf("restore through qemu-nbd: %v", err)
+	}
+	run(t, "qemu-img", "compare", "-f", "raw", "-F", "qcow2", disk, f.path)
+}
