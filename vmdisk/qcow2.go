@@ -91,6 +91,8 @@ func (s *session) trustedGen(info *qcowInfo, prev *Prev, base string) int {
 		return distrust(fmt.Sprintf("generation %s is missing from the image", genName(base, ps.Gen)))
 	case hasFlag(b.Flags, "in-use"):
 		return distrust(fmt.Sprintf("generation %s is marked in-use (inconsistent after a crash)", b.Name))
+	case !hasFlag(b.Flags, "auto"):
+		return distrust(fmt.Sprintf("generation %s is disabled and did not record writes", b.Name))
 	}
 	return ps.Gen
 }

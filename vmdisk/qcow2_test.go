@@ -116,6 +116,16 @@ func TestQcow2BitmapDistrust(t *testing.T) {
 	}
 	sameFiles(t, f.snapshot(), restoreT(t, ts, *prevOf(r3), RestoreOptions{}))
 
+	// disabled: writes after the disable are not recorded
+	f.bitmap("--disable", "B.rewind.3")
+	f.write(28<<20, 4096, 8)
+	r4 := backupT(t, ts, src, prevOf(r3), opts)
+	if r4.Method != MethodHashCompare || !hasWarning(r4, "disabled") {
+		t.Fatalf("disabled bitmap: method %s warnings %v", r4.Method, r4.Warnings)
+	}
+	sameFiles(t, f.snapshot(), restoreT(t, ts, *prevOf(r4), RestoreOptions{}))
+	r3 = r4
+
 	// restore as qcow2
 	out := filepath.Join(t.TempDir(), "restored.qcow2")
 	if _, err := Restore(t.Context(), ts, r3.Root, out, RestoreOptions{Format: "qcow2", Verify: true}); err != nil {

@@ -119,8 +119,16 @@ func (s *fileSink) ReadAt(ctx context.Context, p []byte, off int64) error {
 	return nil
 }
 
-func (s *fileSink) Sync(ctx context.Context) error { return s.f.Sync() }
-func (s *fileSink) Close() error                   { return s.f.Close() }
+// Sync makes the writes durable and drops them from the page cache, so a
+// verify reads what the disk holds.
+func (s *fileSink) Sync(ctx context.Context) error {
+	if err := s.f.Sync(); err != nil {
+		return err
+	}
+	unix.Fadvise(int(s.f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	return nil
+}
+func (s *fileSink) Close() error { return s.f.Close() }
 
 // checkTarget refuses the original source without Force and any existing
 // file or device another process holds open.
