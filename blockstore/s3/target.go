@@ -54,7 +54,8 @@ func (t *Target) key(name string) (string, error) {
 }
 
 // Put stores data as one object with a content length and Content-MD5, so
-// the server keeps all of it or nothing; the size it reports is checked.
+// the server keeps all of it or nothing; the size it reports is checked. The
+// signature covers the MD5, so the payload is not hashed a second time.
 // With lock= in the spec the object gets that retention.
 func (t *Target) Put(ctx context.Context, name string, data []byte) error {
 	var until time.Time
@@ -72,7 +73,8 @@ func (t *Target) put(ctx context.Context, name string, data []byte, until time.T
 	if err != nil {
 		return err
 	}
-	opts := minio.PutObjectOptions{SendContentMd5: true, DisableMultipart: true, ContentType: "application/octet-stream"}
+	opts := minio.PutObjectOptions{SendContentMd5: true, DisableContentSha256: true, DisableMultipart: true,
+		ContentType: "application/octet-stream"}
 	if !until.IsZero() {
 		opts.Mode, opts.RetainUntilDate = t.lockMode(), until.UTC()
 	}
