@@ -47,7 +47,10 @@ func (s *Store) GC(ctx context.Context, live Enumerator) (GCStats, error) {
 			return st, err
 		}
 	}
-	return st, s.deleteOrphans(ctx, &st, startSeg)
+	if err := s.deleteOrphans(ctx, &st, startSeg); err != nil {
+		return st, err
+	}
+	return st, s.removeStaleTemps(ctx, &st)
 }
 
 // gcBegin snapshots open writers' references and starts recording new ones.

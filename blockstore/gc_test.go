@@ -3,8 +3,12 @@ package blockstore
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func liveSet(ids ...[]ID) Enumerator {
@@ -71,6 +75,11 @@ func TestGCOpenWriterAndOrphans(t *testing.T) {
 	if _, err := w.Put(ctx, chunks[0]); err != nil { // dedupes against a committed chunk
 		t.Fatal(err)
 	}
+	stale := filepath.Join(strings.TrimPrefix(ts[2].Name(), "dir:"), "seg", tempPrefix+"0123456789abcdef")
+	os.WriteFile(stale, []byte("half a shard"), 0o600)
+	os.Chtimes(stale, time.Now().Add(-2*time.Hour), time.Now().Add(-2*time.Hour))
+	fresh := filepath.Join(filepath.Dir(stale), tempPrefix+"fedcba9876543210")
+	os.WriteFile(fresh, []byte("a put in progress"), 0o600)
 	orphan, _ := s.segs.take()
 	if err := s.writeSegment(ctx, orphan, []byte("crash leftover, never committed")); err != nil {
 		t.Fatal(err)
@@ -79,8 +88,14 @@ func TestGCOpenWriterAndOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.OrphanObjectsDeleted != 6 {
+	if st.OrphanObjectsDeleted != 7 {
 		t.Fatalf("stats %+v", st)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatal("stale temp file kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("fresh temp file removed")
 	}
 	checkAll(t, s, ids[:1], chunks[:1])
 	w.Close()
