@@ -63,3 +63,21 @@ func TestFileGrowShrink(t *testing.T) {
 	sameFiles(t, disk, restoreT(t, ts, *prevOf(r3), RestoreOptions{}))
 	sameFiles(t, restoreT(t, ts, *prevOf(r1), RestoreOptions{}), restoreT(t, ts, *prevOf(r1), RestoreOptions{}))
 }
+
+func TestEmptyDisk(t *testing.T) {
+	ts := newTestStore(t)
+	disk := filepath.Join(t.TempDir(), "empty.raw")
+	sparseFile(t, disk, 0)
+	r := backupT(t, ts, disk, nil, BackupOptions{})
+	if r.SourceBytes != 0 || r.BytesRead != 0 {
+		t.Fatalf("empty disk: %+v", r)
+	}
+	out := restoreT(t, ts, *prevOf(r), RestoreOptions{})
+	if st, err := os.Stat(out); err != nil || st.Size() != 0 {
+		t.Fatalf("restored empty disk: %v %v", st, err)
+	}
+	r2 := backupT(t, ts, disk, prevOf(r), BackupOptions{})
+	if r2.Root != r.Root {
+		t.Error("unchanged empty disk gave a different root")
+	}
+}
