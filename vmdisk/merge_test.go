@@ -3,18 +3,24 @@ package vmdisk
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
 // TestQcow2BitmapRandomWrites: rounds of random unaligned writes, zero
 // writes and discards; every incremental point restores byte-identical.
+// REWIND_SOAK=1 runs 60 rounds instead of 4.
 func TestQcow2BitmapRandomWrites(t *testing.T) {
 	ts := newTestStore(t)
 	f := newQcow(t, "48M")
 	rng := rand.New(rand.NewPCG(7, 9))
 	src, opts := "qcow2:"+f.path, BackupOptions{Bitmap: "B"}
 	var prev *Prev
-	for round := range 4 {
+	rounds := 4
+	if os.Getenv("REWIND_SOAK") != "" {
+		rounds = 60
+	}
+	for round := range rounds {
 		args := []string{"-f", "qcow2"}
 		for k := range 25 {
 			off, n := rng.Int64N(48<<20-400<<10)&^511, (1+rng.Int64N(600))*512
