@@ -95,4 +95,3 @@ func initDir(dir string, w *wrappedKey, targets []Target, attach bool) (*Store, 
 	}
 	return newStore(db, dir, w, targets)
 }
-
