@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,8 +30,18 @@ func openTarget(spec string) (blockstore.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	actual, _ := s3Targets.LoadOrStore(spec, t)
+	actual, loaded := s3Targets.LoadOrStore(spec, t)
+	if !loaded && strings.Contains(spec, "lock=") {
+		go warnNoLock(spec)
+	}
 	return actual.(blockstore.Target), nil
+}
+
+// warnNoLock logs once when a spec asks for lock= but its bucket cannot lock.
+func warnNoLock(spec string) {
+	for _, w := range objectLockWarnings(context.Background(), []string{spec}) {
+		slog.Warn("shard target object lock", "problem", w)
+	}
 }
 
 // objectLockWarnings checks the S3 targets among specs: one line for each
