@@ -14,7 +14,8 @@ import (
 // measure is one timed step of one tool.
 type measure struct {
 	Wall time.Duration
-	RSS  int64 // peak resident bytes of the process(es) doing the work
+	RSS  int64 // peak resident bytes of the process doing the work
+	CLI  int64 // rewind only: peak of the CLI client, reported beside RSS
 }
 
 // cmdSpec describes one child process.

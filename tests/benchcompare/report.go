@@ -59,7 +59,7 @@ func header(ctx context.Context, b *strings.Builder, cfg config, r *results) {
 	fmt.Fprintf(b, "- date: %s\n- commit: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), gitHead(ctx))
 	fmt.Fprintf(b, "- machine: %d CPUs, %s, %s RAM, kernel %s\n", runtime.NumCPU(), cpuModel(), memTotal(), outOf(ctx, "uname", "-r"))
 	fmt.Fprintf(b, "- tools: %s; %s; qemu-img %s\n", outOf(ctx, "restic", "version"), outOf(ctx, "borg", "--version"), qemuVersion(ctx))
-	fmt.Fprintf(b, "- disk image: %s (40%% zero, 30%% /usr files, 30%% random, in 4 MiB regions), %d regions (%s) rewritten for B\n",
+	fmt.Fprintf(b, "- disk image: %s (40%% zero, 30%% /usr files, 30%% random, in 4 MiB regions), regions rewritten for B: %d (%s)\n",
 		human(r.Disk.Size), len(r.Disk.Changed), human(int64(len(r.Disk.Changed))*region))
 	fmt.Fprintf(b, "- file tree: %d files, %s (half in %d large files), %d files changed for B\n",
 		r.Tree.Files, human(r.Tree.Bytes), max(1, r.Tree.Files/3000), len(r.Tree.Changed))
@@ -143,14 +143,20 @@ func verdict(target, got float64) string {
 
 func (r *results) rssTable(b *strings.Builder) {
 	b.WriteString("## Peak memory\n\nLargest peak RSS over the runs: rusage of the restic/borg process (for mounts, the process serving it); " +
-		"for rewind, VmHWM of the daemon started fresh for the step plus the CLI's own peak. Target: rewind ≤ restic on every step.\n\n")
+		"for rewind, VmHWM of the daemon started fresh for the step, which does the work (the CLI client's own peak in brackets). Target: rewind ≤ restic on every step.\n\n")
 	b.WriteString("| step | rewind | restic | borg | target |\n|---|---|---|---|---|\n")
 	for _, w := range r.rows() {
 		if w.rewindStep == stTreeFirstByte || w.peerStep == "" {
 			continue // the same mounts as "mount ready"; rewind-only row
 		}
-		rw, rs := r.peakRSS(w.rewindStep, "rewind"), r.peakRSS(w.peerStep, "restic")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", w.title, rssText(rw), rssText(rs), rssText(r.peakRSS(w.peerStep, "borg")), rssVerdict(rw, rs))
+		rw, cli := r.peakRSS(w.rewindStep, "rewind")
+		rs, _ := r.peakRSS(w.peerStep, "restic")
+		bg, _ := r.peakRSS(w.peerStep, "borg")
+		rwText := rssText(rw)
+		if cli > 0 {
+			rwText += " (CLI " + human(cli) + ")"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", w.title, rwText, rssText(rs), rssText(bg), rssVerdict(rw, rs))
 	}
 	b.WriteString("\n")
 }
@@ -192,7 +198,7 @@ func (r *results) repoTable(b *strings.Builder) {
 
 func (r *results) notes(b *strings.Builder) {
 	if len(r.BitmapRead) > 0 {
-		fmt.Fprintf(b, "The bitmap incrementals read %s per run (B differs from A in %s; rewind's bitmap canary adds one block).\n\n",
+		fmt.Fprintf(b, "The bitmap incrementals read %s per run (B differs from A in %s).\n\n",
 			human(int64(summarize(r.BitmapRead).Med)), human(int64(len(r.Disk.Changed))*region))
 	}
 	for _, w := range r.Warnings {

@@ -100,13 +100,12 @@ func (r *results) wall(step, tool string) summary {
 	return summarize(xs)
 }
 
-// peakRSS is the largest RSS seen over the runs of a step.
-func (r *results) peakRSS(step, tool string) int64 {
-	var p int64
+// peakRSS is the largest RSS (and CLI RSS) seen over the runs of a step.
+func (r *results) peakRSS(step, tool string) (p, cli int64) {
 	for _, m := range r.M[step][tool] {
-		p = max(p, m.RSS)
+		p, cli = max(p, m.RSS), max(cli, m.CLI)
 	}
-	return p
+	return p, cli
 }
 
 func human(n int64) string {

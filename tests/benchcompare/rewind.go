@@ -81,8 +81,7 @@ func (r *rewindTool) cli(ctx context.Context, args ...string) (measure, string, 
 	return run(ctx, r.e.timeout(), cmdSpec{Env: []string{"REWIND_SOCKET=" + r.socket()}, Args: append([]string{r.bin}, args...)})
 }
 
-// step runs one CLI command on a fresh daemon; RSS is the daemon's peak plus
-// the CLI's.
+// step runs one CLI command on a fresh daemon; RSS is the daemon's peak.
 func (r *rewindTool) step(ctx context.Context, args ...string) (measure, string, error) {
 	d, err := r.start(ctx)
 	if err != nil {
@@ -90,7 +89,7 @@ func (r *rewindTool) step(ctx context.Context, args ...string) (measure, string,
 	}
 	defer d.stop()
 	m, out, err := r.cli(ctx, args...)
-	m.RSS += vmHWM(d.cmd.Process.Pid)
+	m.CLI, m.RSS = m.RSS, vmHWM(d.cmd.Process.Pid)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == exitWarnings {
 		r.e.warn("rewind " + args[0] + ": " + err.Error())
@@ -153,7 +152,7 @@ func (r *rewindTool) Mount(ctx context.Context, ds *dataset, mnt string) (*mount
 		rss := vmHWM(d.cmd.Process.Pid)
 		_, _, err := r.cli(ctx, "umount", mnt)
 		d.stop()
-		return rss + m.RSS, err
+		return rss, err
 	}
 	return &mounted{Root: root, Ready: m.Wall, stop: stop}, nil
 }
