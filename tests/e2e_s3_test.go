@@ -42,8 +42,9 @@ func rawDisk(t testing.TB, path string, n int) []byte {
 }
 
 // s3Vault starts three MinIO servers and returns the six shard specs of a
-// 4+2 vault: two on each server, in one bucket, under distinct prefixes.
-func s3Vault(t testing.TB) ([]*miniotest.Server, []string) {
+// 4+2 vault: two on each server, in one bucket, under distinct prefixes;
+// with cached, the two on the first server go through a read cache.
+func s3Vault(t testing.TB, cached bool) ([]*miniotest.Server, []string) {
 	var srvs []*miniotest.Server
 	var specs []string
 	for i := 0; i < 3; i++ {
@@ -51,8 +52,13 @@ func s3Vault(t testing.TB) ([]*miniotest.Server, []string) {
 		srv.MakeBucket(t, "rewind", false)
 		srvs = append(srvs, srv)
 	}
+	cache := t.TempDir()
 	for i := 0; i < 6; i++ {
-		specs = append(specs, srvs[i/2].Spec("rewind", fmt.Sprintf("vault1/shard%d", i)))
+		var opts []string
+		if cached && i < 2 { // shards 0-1 read through a local cache
+			opts = append(opts, "cache="+cache, "cache-size=64M")
+		}
+		specs = append(specs, srvs[i/2].Spec("rewind", fmt.Sprintf("vault1/shard%d", i), opts...))
 	}
 	return srvs, specs
 }
@@ -71,7 +77,7 @@ func jobStatus(t *testing.T, out string) string {
 // verify and repair bring back shard objects lost on it.
 func TestS3Vault(t *testing.T) {
 	need(t, "fusermount3")
-	srvs, specs := s3Vault(t)
+	srvs, specs := s3Vault(t, true)
 	d := startDaemon(t, "")
 	pf := filepath.Join(d.dir, "pass")
 	os.WriteFile(pf, []byte("s3 vault passphrase\n"), 0o600)
@@ -170,7 +176,7 @@ func BenchmarkVaultThroughput(b *testing.B) {
 			d := startDaemon(b, "")
 			var specs []string
 			if kind == "s3" {
-				_, specs = s3Vault(b)
+				_, specs = s3Vault(b, false)
 			} else {
 				for i := 0; i < 6; i++ {
 					specs = append(specs, filepath.Join(d.dir, fmt.Sprintf("shard%d", i)))
