@@ -48,6 +48,8 @@ func (t *Target) hint(err error) string {
 		return fmt.Sprintf(" (create bucket %q on %s, with object lock if immutability is wanted)", t.cfg.Bucket, t.cfg.Endpoint)
 	case er.Code == "AccessDenied" || er.Code == "InvalidAccessKeyId" || er.Code == "SignatureDoesNotMatch":
 		return " (check the access and secret key in creds= or REWIND_S3_ACCESS_KEY/REWIND_S3_SECRET_KEY, and the bucket policy)"
+	case isTLSConfig(err):
+		return " (give the server's CA certificate with ca=/path.pem, or check tls= and the host name)"
 	case isNetwork(err) && !errors.Is(err, errShort):
 		return fmt.Sprintf(" (is the server at %s up and reachable? check tls= and the port)", t.cfg.Endpoint)
 	}

@@ -38,3 +38,5 @@ func newTarget(t *testing.T, srv *miniotest.Server, bucket string, opts ...strin
 	}
 	return tg
 }
+
+func openSpecErr(spec string) (blockstore.Target, error) { return s3.Open(spec) }

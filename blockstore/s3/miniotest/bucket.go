@@ -13,7 +13,7 @@ import (
 func (s *Server) MakeBucket(t testing.TB, bucket string, lock bool) {
 	t.Helper()
 	cl, err := minio.New(s.Addr, &minio.Options{Creds: credentials.NewStaticV4(User, Password, ""),
-		BucketLookup: minio.BucketLookupPath})
+		BucketLookup: minio.BucketLookupPath, Secure: s.certs != "", Transport: s.httpClient().Transport})
 	if err != nil {
 		t.Fatal(err)
 	}

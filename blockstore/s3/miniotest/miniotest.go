@@ -7,6 +7,8 @@ package miniotest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +32,8 @@ type Server struct {
 	Addr      string // 127.0.0.1:PORT
 	Dir       string // data directory
 	CredsFile string // two lines: user, password
+	CAFile    string // with StartTLS: the server's certificate (PEM)
+	certs     string // with StartTLS: MinIO's --certs-dir
 	bin       string
 	log       string
 	cmd       *exec.Cmd
@@ -90,7 +94,11 @@ func (s *Server) start() error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(s.bin, "server", "--quiet", "--address", s.Addr, "--console-address", "127.0.0.1:0", s.Dir)
+	args := []string{"server", "--quiet", "--address", s.Addr, "--console-address", "127.0.0.1:0"}
+	if s.certs != "" {
+		args = append(args, "--certs-dir", s.certs)
+	}
+	cmd := exec.Command(s.bin, append(args, s.Dir)...)
 	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+User, "MINIO_ROOT_PASSWORD="+Password,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_API_REQUESTS_MAX=256", "GOMAXPROCS=2")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -106,14 +114,14 @@ func (s *Server) start() error {
 // waitReady polls the health endpoint until the server answers.
 func (s *Server) waitReady(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	cl := &http.Client{Timeout: time.Second}
+	cl := s.httpClient()
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
 			return fmt.Errorf("MinIO on %s exited at start: %s", s.Addr, s.logTail())
 		default:
 		}
-		resp, err := cl.Get("http://" + s.Addr + "/minio/health/ready")
+		resp, err := cl.Get(s.url() + "/minio/health/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -160,13 +168,38 @@ func (s *Server) Spec(bucket, prefix string, opts ...string) string {
 	if prefix != "" {
 		spec += "/" + prefix
 	}
-	return spec + "?" + strings.Join(append([]string{"path-style=1", "creds=" + s.CredsFile}, opts...), "&")
+	base := []string{"path-style=1", "creds=" + s.CredsFile}
+	if s.certs != "" {
+		base = append(base, "tls=1", "ca="+s.CAFile)
+	}
+	return spec + "?" + strings.Join(append(base, opts...), "&")
+}
+
+func (s *Server) url() string {
+	if s.certs != "" {
+		return "https://" + s.Addr
+	}
+	return "http://" + s.Addr
+}
+
+// httpClient trusts the test certificate of a TLS server.
+func (s *Server) httpClient() *http.Client {
+	cl := &http.Client{Timeout: time.Second}
+	if s.certs == "" {
+		return cl
+	}
+	pool := x509.NewCertPool()
+	if pem, err := os.ReadFile(s.CAFile); err == nil {
+		pool.AppendCertsFromPEM(pem)
+	}
+	cl.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	return cl
 }
 
 // Ready reports whether the server answers its health check now.
 func (s *Server) Ready(ctx context.Context) bool {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Addr+"/minio/health/ready", nil)
-	resp, err := http.DefaultClient.Do(req)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url()+"/minio/health/ready", nil)
+	resp, err := s.httpClient().Do(req)
 	if err != nil {
 		return false
 	}
