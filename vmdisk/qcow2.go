@@ -165,10 +165,9 @@ func (s *session) checkCanary(ctx context.Context, name string, size int64) erro
 	return nil
 }
 
-// addGeneration adds bitmap name (removing a stale one of that name left by
-// a failed backup) and plants its canary.
+// addGeneration adds bitmap name (higher than any generation present, so
+// never a stale one) and plants its canary.
 func addGeneration(ctx context.Context, path string, size int64, name string) error {
-	qemuImg(ctx, "bitmap", "--remove", "-f", "qcow2", path, name) // stale from a failed run; absent is fine
 	if _, err := qemuImg(ctx, "bitmap", "--add", "-f", "qcow2", path, name); err != nil {
 		return err
 	}
