@@ -23,6 +23,7 @@ type backup struct {
 	r     ChunkReader
 	opts  BackupOptions
 	jobs  chan *fileJob
+	putq  chan *chunkJob // chunks on their way to the store
 	names idNames
 	links map[[2]uint64]*hardlink // walker goroutine only
 	dev   uint64                  // source root's device
@@ -66,6 +67,7 @@ func Backup(ctx context.Context, w ChunkWriter, r ChunkReader, src string, prev 
 	}
 	b := &backup{w: w, r: r, opts: opts, links: map[[2]uint64]*hardlink{}, dev: st.Dev}
 	b.jobs = make(chan *fileJob, opts.Workers)
+	b.putq = make(chan *chunkJob, putters)
 	root, err := b.run(ctx, f, &st, prev)
 	if err != nil {
 		return nil, err
@@ -89,9 +91,7 @@ func (b *backup) run(ctx context.Context, f *os.File, st *unix.Stat_t, prev bloc
 		rootNode.subtree = id
 		return err
 	})
-	for i := 0; i < b.opts.Workers; i++ {
-		g.Go(func() error { return b.worker(gctx) })
-	}
+	b.startReaders(g, gctx)
 	err := g.Wait()
 	for j := range b.jobs { // only left over after a failure
 		j.f.Close()

@@ -154,21 +154,20 @@ func nextData(fd int, pos, size int64) (int64, int64, error) {
 // region chunks and stores [start,end) of f; it returns the bytes read.
 func (r *fileReader) region(ctx context.Context, f *os.File, d *fileData, start, end int64) (int64, error) {
 	r.ch.reset(&limitedReader{ctx: ctx, r: io.NewSectionReader(f, start, end-start), lim: r.b.opts.Limiter})
+	add := func(x Extent) error { return r.addExtent(ctx, d, x) }
+	var w window
 	off := start
 	for {
 		c, err := r.ch.next()
 		if err == io.EOF {
-			return off - start, nil
+			return off - start, w.drain(add)
+		}
+		if err == nil {
+			r.b.bytesRead.Add(int64(len(c)))
+			err = w.send(ctx, r.b, off, c, add)
 		}
 		if err != nil {
-			return 0, err
-		}
-		r.b.bytesRead.Add(int64(len(c)))
-		id, err := r.b.put(ctx, c)
-		if err != nil {
-			return 0, err
-		}
-		if err := r.addExtent(ctx, d, Extent{Off: off, Len: int64(len(c)), ID: id}); err != nil {
+			w.abandon()
 			return 0, err
 		}
 		off += int64(len(c))
