@@ -39,6 +39,9 @@ func (r *fileReader) read(ctx context.Context, j *fileJob) error {
 		if err := unix.Fstat(int(j.f.Fd()), &before); err != nil {
 			return r.skip(ctx, j, err)
 		}
+		if before.Mode&unix.S_IFMT != unix.S_IFREG {
+			return r.skip(ctx, j, errors.New("replaced by something that is not a regular file"))
+		}
 		d, err := r.contents(ctx, j.f, before.Size)
 		if err != nil {
 			return r.skip(ctx, j, err)
