@@ -27,9 +27,11 @@ type FileReader struct {
 
 const readerCacheChunks = 4
 
-// Open returns a reader for regular file n. ctx bounds every later read.
+// Open returns a reader for regular file n. ReadAt uses ctx's values but
+// not its cancellation (a FUSE open request ends long before the reads);
+// ReadAtContext takes a context per read.
 func (t *Tree) Open(ctx context.Context, n *Node) (*FileReader, error) {
-	return openFile(ctx, t.r, n)
+	return openFile(context.WithoutCancel(ctx), t.r, n)
 }
 
 func openFile(ctx context.Context, r ChunkReader, n *Node) (*FileReader, error) {
@@ -45,6 +47,11 @@ func (f *FileReader) Size() int64 { return f.size }
 
 // ReadAt implements io.ReaderAt; holes read as zeros.
 func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
+	return f.ReadAtContext(f.ctx, p, off)
+}
+
+// ReadAtContext is ReadAt bounded by ctx.
+func (f *FileReader) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read %s: negative offset", quote(f.n.Name))
 	}
@@ -57,7 +64,7 @@ func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	done := 0
 	for done < want {
-		k, err := f.readSome(p[done:want], off+int64(done))
+		k, err := f.readSome(ctx, p[done:want], off+int64(done))
 		if err != nil {
 			return done, err
 		}
@@ -70,11 +77,11 @@ func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // readSome fills p from the extent or hole at off; it returns how much.
-func (f *FileReader) readSome(p []byte, off int64) (int, error) {
+func (f *FileReader) readSome(ctx context.Context, p []byte, off int64) (int, error) {
 	if f.n.inline != nil {
 		return copy(p, f.n.inline[off:]), nil
 	}
-	x, next, err := f.extentAt(off)
+	x, next, err := f.extentAt(ctx, off)
 	if err != nil {
 		return 0, err
 	}
@@ -83,7 +90,7 @@ func (f *FileReader) readSome(p []byte, off int64) (int, error) {
 		clear(p[:k])
 		return k, nil
 	}
-	data, err := f.chunk(x)
+	data, err := f.chunk(ctx, x)
 	if err != nil {
 		return 0, err
 	}
@@ -92,13 +99,13 @@ func (f *FileReader) readSome(p []byte, off int64) (int, error) {
 
 // extentAt returns the extent holding off, or nil and the offset where the
 // next data starts (the file size when none).
-func (f *FileReader) extentAt(off int64) (*Extent, int64, error) {
+func (f *FileReader) extentAt(ctx context.Context, off int64) (*Extent, int64, error) {
 	xs := f.n.extents
 	li := -1
 	if f.n.lists != nil {
 		li = sort.Search(len(f.n.lists), func(i int) bool { return f.n.lists[i].First > off }) - 1
 		var err error
-		if xs, err = f.list(max(li, 0)); err != nil {
+		if xs, err = f.list(ctx, max(li, 0)); err != nil {
 			return nil, 0, err
 		}
 		if li < 0 {
@@ -118,7 +125,7 @@ func (f *FileReader) extentAt(off int64) (*Extent, int64, error) {
 	return nil, f.size, nil
 }
 
-func (f *FileReader) list(i int) ([]Extent, error) {
+func (f *FileReader) list(ctx context.Context, i int) ([]Extent, error) {
 	f.mu.Lock()
 	xs, ok := f.lists[i]
 	f.mu.Unlock()
@@ -126,7 +133,7 @@ func (f *FileReader) list(i int) ([]Extent, error) {
 		return xs, nil
 	}
 	ref := f.n.lists[i]
-	data, err := f.r.Get(f.ctx, ref.ID)
+	data, err := f.r.Get(ctx, ref.ID)
 	if err != nil {
 		return nil, fmt.Errorf("extent list of %s: %w", quote(f.n.Name), err)
 	}
@@ -146,13 +153,13 @@ func (f *FileReader) list(i int) ([]Extent, error) {
 	return xs, nil
 }
 
-func (f *FileReader) chunk(x *Extent) ([]byte, error) {
+func (f *FileReader) chunk(ctx context.Context, x *Extent) ([]byte, error) {
 	f.mu.Lock()
 	data, ok := f.chunks[x.ID]
 	f.mu.Unlock()
 	if !ok {
 		var err error
-		if data, err = f.r.Get(f.ctx, x.ID); err != nil {
+		if data, err = f.r.Get(ctx, x.ID); err != nil {
 			return nil, fmt.Errorf("read %s at %d: %w", quote(f.n.Name), x.Off, err)
 		}
 		f.remember(x.ID, data)
@@ -186,7 +193,7 @@ func (f *FileReader) SeekData(off int64) (int64, error) {
 	if f.n.inline != nil {
 		return off, nil
 	}
-	x, next, err := f.extentAt(off)
+	x, next, err := f.extentAt(f.ctx, off)
 	if err != nil || x != nil {
 		return off, err
 	}
@@ -197,7 +204,7 @@ func (f *FileReader) SeekData(off int64) (int64, error) {
 // end of the file counts as a hole.
 func (f *FileReader) SeekHole(off int64) (int64, error) {
 	for off < f.size && f.n.inline == nil {
-		x, _, err := f.extentAt(off)
+		x, _, err := f.extentAt(f.ctx, off)
 		if err != nil || x == nil {
 			return off, err
 		}
@@ -220,7 +227,7 @@ func (f *FileReader) Extents(fn func(Extent) error) error {
 		return eachExtent(f.n.extents, fn)
 	}
 	for i := range f.n.lists {
-		xs, err := f.list(i)
+		xs, err := f.list(f.ctx, i)
 		if err != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func (rs *restorer) contents(ctx context.Context, fd int, n *Node) error {
 		return pwriteAll(fd, n.inline, 0)
 	}
 	return f.Extents(func(x Extent) error {
-		data, err := f.chunk(&x)
+		data, err := f.chunk(ctx, &x)
 		if err != nil {
 			return err
 		}
