@@ -2,6 +2,7 @@ package s3
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,13 +63,16 @@ func ParseSpec(spec string) (Config, error) {
 
 func (c *Config) fromURL(u *url.URL) error {
 	c.Endpoint = u.Host
-	if c.Endpoint == "" || u.Port() == "" {
+	if u.Hostname() == "" || u.Port() == "" {
 		return fmt.Errorf("want HOST:PORT after s3://")
 	}
 	path := strings.Trim(u.Path, "/")
 	c.Bucket, c.Prefix, _ = strings.Cut(path, "/")
 	if c.Bucket == "" {
 		return fmt.Errorf("no bucket: want s3://HOST:PORT/BUCKET[/PREFIX]")
+	}
+	if !validBucket(c.Bucket) {
+		return fmt.Errorf("bucket name %q: want 3-63 lowercase letters, digits, dots and hyphens", c.Bucket)
 	}
 	c.Prefix = strings.Trim(c.Prefix, "/")
 	return c.options(u.Query())
@@ -147,7 +151,7 @@ func parseSize(v string) (int64, error) {
 		s = s[:i]
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
 		return 0, fmt.Errorf("want a positive size such as 512M or 1G")
 	}
 	return n * mult, nil
@@ -172,4 +176,18 @@ func redact(spec string) string {
 		rest = rest[:q]
 	}
 	return "s3://" + rest
+}
+
+// validBucket applies S3's bucket naming rules.
+func validBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for i, r := range b {
+		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		if !alnum && (r != '.' && r != '-' || i == 0 || i == len(b)-1) {
+			return false
+		}
+	}
+	return true
 }

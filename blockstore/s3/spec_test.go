@@ -17,9 +17,9 @@ func TestParseSpec(t *testing.T) {
 		spec string
 		want s3.Config
 	}{
-		{"s3://h:9000/b", s3.Config{Endpoint: "h:9000", Bucket: "b", Region: "us-east-1", Access: "envaccess", Secret: "envsecret", CacheSize: s3.DefaultCacheSize}},
-		{"s3://AK@h:443/b/p/q/?region=eu-1&tls=1&path-style=1&ca=/ca.pem&cache=/c&cache-size=512M&lock=compliance&lock-days=7",
-			s3.Config{Endpoint: "h:443", Bucket: "b", Prefix: "p/q", Region: "eu-1", TLS: true, PathStyle: true, CAFile: "/ca.pem",
+		{"s3://h:9000/bkt", s3.Config{Endpoint: "h:9000", Bucket: "bkt", Region: "us-east-1", Access: "envaccess", Secret: "envsecret", CacheSize: s3.DefaultCacheSize}},
+		{"s3://AK@h:443/bkt/p/q/?region=eu-1&tls=1&path-style=1&ca=/ca.pem&cache=/c&cache-size=512M&lock=compliance&lock-days=7",
+			s3.Config{Endpoint: "h:443", Bucket: "bkt", Prefix: "p/q", Region: "eu-1", TLS: true, PathStyle: true, CAFile: "/ca.pem",
 				Access: "AK", Secret: "envsecret", CacheDir: "/c", CacheSize: 512 << 20, LockMode: "COMPLIANCE", LockFor: 7 * 24 * time.Hour}},
 	}
 	for _, c := range cases {
@@ -36,15 +36,16 @@ func TestParseSpecErrors(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	for spec, want := range map[string]string{
-		"s3://h/b":                      "HOST:PORT",
-		"s3://h:1":                      "no bucket",
-		"s3://h:1/b?tls=maybe":          "tls=0",
-		"s3://h:1/b?colour=red":         "unknown option",
-		"s3://h:1/b?lock=governance":    "lock-days",
-		"s3://h:1/b?cache-size=lots":    "512M",
-		"s3://h:1/b":                    "REWIND_S3_ACCESS_KEY",
-		"s3://ak:hunter22@h:1/b":        "creds= file",
-		"s3://h:1/b?creds=/nonexistent": "read credentials file",
+		"s3://h/b":                        "HOST:PORT",
+		"s3://h:1":                        "no bucket",
+		"s3://h:1/B_x":                    "bucket name",
+		"s3://h:1/bkt?tls=maybe":          "tls=0",
+		"s3://h:1/bkt?colour=red":         "unknown option",
+		"s3://h:1/bkt?lock=governance":    "lock-days",
+		"s3://h:1/bkt?cache-size=lots":    "512M",
+		"s3://h:1/bkt":                    "REWIND_S3_ACCESS_KEY",
+		"s3://ak:hunter22@h:1/bkt":        "creds= file",
+		"s3://h:1/bkt?creds=/nonexistent": "read credentials file",
 	} {
 		_, err := s3.ParseSpec(spec)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -65,14 +66,14 @@ func TestCredsFile(t *testing.T) {
 	} {
 		p := filepath.Join(dir, "c"+string(rune('0'+i)))
 		os.WriteFile(p, []byte(body), 0o600)
-		c, err := s3.ParseSpec("s3://h:1/b?creds=" + p)
+		c, err := s3.ParseSpec("s3://h:1/bkt?creds=" + p)
 		if err != nil || c.Access != "AK1" || c.Secret != "SK-secret-1" {
 			t.Errorf("creds file %q: %q %v", body, c.Access, err)
 		}
 	}
 	bad := filepath.Join(dir, "bad")
 	os.WriteFile(bad, []byte("only-one-line-SK-secret-1\n"), 0o600)
-	_, err := s3.ParseSpec("s3://h:1/b?creds=" + bad)
+	_, err := s3.ParseSpec("s3://h:1/bkt?creds=" + bad)
 	if err == nil || strings.Contains(err.Error(), "SK-secret") {
 		t.Errorf("bad creds file: %v", err)
 	}
