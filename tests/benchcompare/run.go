@@ -163,7 +163,9 @@ func mountRead(ctx context.Context, e *env, res *results, t tool, ds *dataset) e
 	if err != nil {
 		return err
 	}
+	unwatch := mnt.watch(ctx, e.timeout())
 	n, dur, err := seqRead(ctx, mnt.Root)
+	unwatch()
 	rss, serr := mnt.Stop()
 	if err = errors.Join(err, serr); err != nil {
 		return fmt.Errorf("read %s through the mount: %w", ds.Rel, err)
@@ -216,8 +218,10 @@ func mountFirstByte(ctx context.Context, e *env, res *results, t tool, tree *tre
 	if err != nil {
 		return err
 	}
+	unwatch := mnt.watch(ctx, e.timeout())
 	dropCaches(e)
 	lat, err := firstByte(filepath.Join(mnt.Root, tree.Probe))
+	unwatch()
 	rss, serr := mnt.Stop()
 	if err = errors.Join(err, serr); err != nil {
 		return fmt.Errorf("first byte of %s through the mount: %w", tree.Probe, err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -74,10 +75,26 @@ type mounted struct {
 	Root  string        // the dataset inside the mount
 	Ready time.Duration // from the mount command to Root existing
 	stop  func() (int64, error)
+
+	once sync.Once
+	rss  int64
+	err  error
 }
 
-// Stop unmounts and returns the peak RSS of the process that served it.
-func (m *mounted) Stop() (int64, error) { return m.stop() }
+// Stop unmounts (once) and returns the peak RSS of the process that served it.
+func (m *mounted) Stop() (int64, error) {
+	m.once.Do(func() { m.rss, m.err = m.stop() })
+	return m.rss, m.err
+}
+
+// watch stops the mount when the step runs out of time, so that a read
+// blocked in the FUSE server fails instead of hanging; call the returned
+// function when the step is over.
+func (m *mounted) watch(ctx context.Context, limit time.Duration) func() {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	stop := context.AfterFunc(ctx, func() { m.Stop() })
+	return func() { stop(); cancel() }
+}
 
 // serveMount starts a foreground FUSE server (restic mount, borg mount -f)
 // and waits until ready exists.
