@@ -9,7 +9,7 @@ DATA     ?= $(CURDIR)/.cache/run
 
 export PATH := $(PATH):/usr/sbin:/sbin
 
-.PHONY: all build test test-deps bench soak run install clean
+.PHONY: all build test test-deps bench bench-compare soak run install clean
 PREFIX   ?= /usr/local
 
 all: build
@@ -25,8 +25,13 @@ test: test-deps build
 	$(GO) test -race -timeout 20m $(RACE)
 	$(GO) test -timeout 25m $$($(GO) list $(PKGS) | grep -v -E '/(policy|vault|blockstore|fileshare)(/|$$)')
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./blockstore/... | tee .cache/bench.txt
+# Go benchmarks of every package that has them → .cache/bench/new.txt, benchstat against a baseline.
+bench:
+	./scripts/bench.sh
+
+# rewind against restic and borg on generated data → docs/bench-compare.md (BENCH_COMPARE_FLAGS="-runs 5 -keep" …)
+bench-compare:
+	$(GO) run ./tests/benchcompare $(BENCH_COMPARE_FLAGS)
 
 soak: build
 	REWIND_SOAK=1 $(GO) test -timeout 120m -run 'Soak|Kill' ./...
