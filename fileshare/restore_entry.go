@@ -156,17 +156,29 @@ func (rs *restorer) special(dirfd int, name string, n *Node, rel string) error {
 }
 
 // applyMeta sets owner (as root), mode, xattrs and times on the inode fd
-// refers to (through /proc/self/fd, so O_PATH descriptors work too).
+// refers to: through the descriptor for files and directories, through
+// /proc/self/fd for the O_PATH descriptors of fifos and devices.
 func (rs *restorer) applyMeta(fd int, n *Node, rel string) {
 	p := "/proc/self/fd/" + strconv.Itoa(fd)
+	byFd := n.Type == TypeFile || n.Type == TypeDir
 	if rs.asRoot {
-		rs.check(rel, "owner", unix.Chown(p, int(n.Uid), int(n.Gid)))
+		rs.check(rel, "owner", either(byFd, func() error { return unix.Fchown(fd, int(n.Uid), int(n.Gid)) },
+			func() error { return unix.Chown(p, int(n.Uid), int(n.Gid)) }))
 	}
-	rs.check(rel, "mode", unix.Chmod(p, n.Mode))
+	rs.check(rel, "mode", either(byFd, func() error { return unix.Fchmod(fd, n.Mode) },
+		func() error { return unix.Chmod(p, n.Mode) }))
 	for _, x := range n.Xattrs {
-		rs.check(rel, "xattr "+x.Name, unix.Setxattr(p, x.Name, x.Value, 0))
+		rs.check(rel, "xattr "+x.Name, either(byFd, func() error { return unix.Fsetxattr(fd, x.Name, x.Value, 0) },
+			func() error { return unix.Setxattr(p, x.Name, x.Value, 0) }))
 	}
 	rs.check(rel, "times", unix.UtimesNanoAt(unix.AT_FDCWD, p, times(n), 0))
+}
+
+func either(first bool, a, b func() error) error {
+	if first {
+		return a()
+	}
+	return b()
 }
 
 func times(n *Node) []unix.Timespec {
