@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/blockstore/s3"
 	"github.com/rewind-backup/rewind/blockstore/s3/miniotest"
+	"github.com/rewind-backup/rewind/blockstore/targettest"
 )
 
 // TestObjectLock: a bucket made with object lock says so; PutWithRetention
@@ -57,4 +59,15 @@ func TestObjectLock(t *testing.T) {
 		t.Error("locked put into a bucket without object lock succeeded")
 	}
 	var _ s3.Locker = pl
+}
+
+// TestConformanceLocked: a bucket with object lock and lock= on every Put
+// still behaves as a shard target (Delete leaves a delete marker, the locked
+// version stays on the server).
+func TestConformanceLocked(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.MakeBucket(t, "locked", true)
+	targettest.Run(t, func(t *testing.T) blockstore.Target {
+		return newTarget(t, srv, "locked", "lock=governance", "lock-days=1")
+	})
 }
