@@ -81,6 +81,14 @@ func TestS3Vault(t *testing.T) {
 	d := startDaemon(t, "")
 	pf := filepath.Join(d.dir, "pass")
 	os.WriteFile(pf, []byte("s3 vault passphrase\n"), 0o600)
+	missing := strings.Replace(strings.Join(specs, ","), "/rewind/", "/nobucket/", 1)
+	if _, errOut, code := d.run("vault", "create", "s3bad", "--passphrase-file", pf, "--shards", missing); code == 0 ||
+		!strings.Contains(errOut, `create bucket "nobucket"`) || strings.Contains(errOut, miniotest.Password) {
+		t.Fatalf("vault create on a missing bucket: exit %d %s", code, errOut)
+	}
+	if out := d.must("vault", "list"); strings.Contains(out, "s3bad") {
+		t.Fatalf("a failed vault create left a vault:\n%s", out)
+	}
 	d.must("vault", "create", "s3v", "--passphrase-file", pf, "--shards", strings.Join(specs, ","),
 		"--data-shards", "4", "--parity-shards", "2")
 
