@@ -73,7 +73,8 @@ func jobStatus(t *testing.T, out string) string {
 
 // TestS3Vault backs a share and a raw disk up into a 4+2 vault whose shards
 // are on three MinIO servers, kills one server with SIGKILL, restores both
-// byte-identically and reads them through the mount, then restarts it, and
+// byte-identically and reads them through the mount, sees a backup that must
+// write fail without a point, then restarts it: backups work again, and
 // verify and repair bring back shard objects lost on it.
 func TestS3Vault(t *testing.T) {
 	need(t, "fusermount3")
@@ -123,7 +124,20 @@ func TestS3Vault(t *testing.T) {
 	}
 	d.must("umount", mnt)
 
+	if err := os.WriteFile(filepath.Join(src, "while-down.bin"), bytes.Repeat([]byte("new data "), 1<<17), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := d.run("backup", "s3share", "--vault", "s3v"); code == 0 {
+		t.Fatal("a backup that must write shards succeeded with 2 of 6 targets down")
+	}
+	var points []map[string]any
+	d.jsonOf(&points, "points", "s3share", "--vault", "s3v")
+	if len(points) != 1 {
+		t.Fatalf("a failed backup left a point: %v", points)
+	}
+
 	srvs[1].Restart(t)
+	d.must("backup", "s3share", "--vault", "s3v")
 	if st := jobStatus(t, d.must("verify", "s3v", "--read-data", "--json")); st != "completed" {
 		t.Fatalf("verify after restart: %s", st)
 	}
