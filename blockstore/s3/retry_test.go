@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,23 @@ func TestUnreachable(t *testing.T) {
 	p := make([]byte, 5)
 	if err := tg.ReadAt(ctx, "seg/a", p, 0); err != nil || string(p) != "hello" {
 		t.Fatalf("read after restart: %q %v", p, err)
+	}
+}
+
+// TestBadCredentials: a refused key fails at once with the fix, never
+// quoting the secret.
+func TestBadCredentials(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.MakeBucket(t, "creds", false)
+	bad := filepath.Join(t.TempDir(), "creds")
+	os.WriteFile(bad, []byte("access_key=rewind-test\nsecret_key=wrong-secret-123\n"), 0o600)
+	spec := strings.Replace(srv.Spec("creds", "p"), srv.CredsFile, bad, 1)
+	start := time.Now()
+	err := openSpec(t, spec).Put(context.Background(), "a", []byte("x"))
+	if err == nil || !strings.Contains(err.Error(), "check the access and secret key") || strings.Contains(err.Error(), "wrong-secret") {
+		t.Fatalf("put with a wrong secret: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("an auth failure was retried for %v", d)
 	}
 }
