@@ -19,6 +19,7 @@ build:
 
 test-deps:
 	./scripts/install-test-deps.sh
+	./scripts/minio.sh install
 
 test: test-deps build
 	$(GO) vet $(PKGS)
