@@ -47,7 +47,7 @@ type Store struct {
 
 // Defaults for Options.
 const (
-	DefaultSegmentSize = 32 << 20
+	DefaultSegmentSize = 16 << 20
 	maxSealsInFlight   = 2
 	maxSegmentSize     = 1 << 30 // entry offsets are uint32
 )

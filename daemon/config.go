@@ -29,6 +29,7 @@ type Config struct {
 	MountExpire     Duration               `toml:"mount_expire"`
 	SweepAt         string                 `toml:"sweep_at"`
 	MetricsListen   string                 `toml:"metrics_listen"`
+	MemoryLimit     string                 `toml:"memory_limit"`
 	TCP             TCPConfig              `toml:"tcp"`
 	Vaults          map[string]VaultConfig `toml:"vaults"`
 }
@@ -73,6 +74,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: Duration{30 * time.Second},
 		MountExpire:     Duration{12 * time.Hour},
 		SweepAt:         "03:00",
+		MemoryLimit:     "160MiB",
 	}
 }
 
@@ -129,6 +131,9 @@ func (c *Config) validate(where string) error {
 	if c.Data == "" || c.Socket == "" {
 		return fmt.Errorf("%s: data and socket must not be empty", where)
 	}
+	if _, err := parseSize(c.MemoryLimit); err != nil {
+		return fmt.Errorf("%s: memory_limit: %w", where, err)
+	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)
 	}
@@ -142,4 +147,29 @@ func ParseLevel(s string) (slog.Level, error) {
 		return l, fmt.Errorf("log level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// parseSize reads "192MiB", "1GiB", "512KiB", a plain byte count, or "" / "0"
+// (no limit).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" || t == "0" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		num, ok := strings.CutSuffix(t, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if err != nil || n < 0 {
+			break
+		}
+		return n * u.mult, nil
+	}
+	return 0, fmt.Errorf("size %q: write e.g. 192MiB or 1GiB (0 for no limit)", s)
 }

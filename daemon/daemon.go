@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -70,6 +71,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	if lvl, err := ParseLevel(cfg.LogLevel); err == nil {
 		d.level.Set(lvl)
 	}
+	applyMemoryLimit(cfg.MemoryLimit)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
@@ -238,4 +240,15 @@ func trimNewline(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit (GC works harder
+// near it; nothing fails) unless GOMEMLIMIT already sets one.
+func applyMemoryLimit(s string) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if n, err := parseSize(s); err == nil && n > 0 {
+		debug.SetMemoryLimit(n)
+	}
 }
