@@ -15,6 +15,7 @@ package vault
 //	v/au/<audit-id>             AuditRecord
 //	v/ap/<request-id>           Approval
 const (
+	prefCatalog = "v/"
 	keyFormat   = "v/format"
 	keyMeta     = "v/meta"
 	keySettings = "v/set"

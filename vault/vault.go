@@ -20,7 +20,8 @@ type Vault struct {
 	dir  string
 	name string
 
-	mu sync.Mutex // serialises catalog read-modify-write
+	mu   sync.Mutex // serialises catalog read-modify-write
+	ckMu sync.Mutex // one catalog checkpoint at a time
 
 	smu   sync.RWMutex // guards the three below; only SetLayout replaces them
 	file  vaultFile

@@ -1,0 +1,107 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/rewind-backup/rewind/blockstore"
+)
+
+// Attach rebuilds vault name on this host from its shard targets alone: the
+// wrapped key and the newest catalog checkpoint are read from the targets,
+// the catalog is restored into a new store directory, and the chunk index is
+// rebuilt from the segments. specs must name the vault's targets in their
+// original order (their addresses may differ from the old host's). The vault
+// is returned unlocked.
+func (h *Host) Attach(ctx context.Context, name string, specs []string, passphrase []byte) (*Vault, error) {
+	if err := checkName("vault", name); err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.taken(name) {
+		return nil, refuse(ErrExists, "vault %q already exists on this host: attach under another name or remove it first", name)
+	}
+	dir := filepath.Join(h.dir, name)
+	if _, err := os.Stat(dir); err == nil {
+		return nil, refuse(ErrExists, "directory %s already exists: move it away first", dir)
+	}
+	v, err := h.attach(ctx, dir, name, specs, passphrase)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	h.vaults[name] = v
+	return v, nil
+}
+
+func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pass []byte) (*Vault, error) {
+	for _, s := range specs {
+		if !filepath.IsAbs(s) && !isURL(s) {
+			return nil, invalid("shard target %q: give absolute directories or URLs when attaching", s)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	targets, err := h.openTargets(dir, specs)
+	if err != nil {
+		return nil, err
+	}
+	st, err := blockstore.Attach(ctx, filepath.Join(dir, "store"), targets)
+	if err != nil {
+		return nil, fmt.Errorf("attach vault %q: %w", name, err)
+	}
+	v, err := h.restoreCatalog(ctx, st, dir, name, specs, pass)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// restoreCatalog unlocks st, imports the newest checkpoint, rebuilds the
+// index and writes vault.json (the commit point).
+func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, name string, specs []string, pass []byte) (*Vault, error) {
+	if err := st.Unlock(pass); err != nil {
+		return nil, &Error{Kind: ErrInvalid, Err: err, Msg: fmt.Sprintf("vault %q: the passphrase does not open the key on its shard targets", name)}
+	}
+	recs, _, err := readCheckpoint(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("attach vault %q: %w", name, err)
+	}
+	var f vaultFile
+	if err := json.Unmarshal(recs[keyMeta], &f); err != nil || f.Format != vaultFileFormat {
+		return nil, fmt.Errorf("attach vault %q: the checkpoint has no usable vault record", name)
+	}
+	if len(specs) != len(f.Targets) {
+		return nil, invalid("vault %q has %d shard targets; %d were given: name all of them, in their original order", name, len(f.Targets), len(specs))
+	}
+	f.Name, f.Targets, f.Store = name, specs, "store"
+	recs[keyMeta], _ = json.Marshal(f)
+	b := st.DB().NewBatch()
+	for k, val := range recs {
+		if err := b.Set([]byte(k), val, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("attach vault %q: write catalog: %w", name, err)
+	}
+	if err := st.RebuildIndex(ctx); err != nil {
+		return nil, fmt.Errorf("attach vault %q: rebuild the chunk index: %w", name, err)
+	}
+	v := newVault(h, dir, f, st)
+	if err := v.checkCatalog(); err != nil {
+		return nil, err
+	}
+	if err := v.failStaleJobs(); err != nil {
+		return nil, err
+	}
+	return v, writeVaultFile(dir, f)
+}
