@@ -34,6 +34,7 @@ type Daemon struct {
 	jobs   *runner
 	mounts *mountManager
 	sched  *scheduler
+	ckpt   *checkpointer
 
 	// unlockMu serialises unlocks, so two clients cannot race a vault's key.
 	unlockMu sync.Mutex
@@ -87,6 +88,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	d.jobs = newRunner(d)
 	d.mounts = newMountManager(d)
 	d.sched = newScheduler(d)
+	d.ckpt = newCheckpointer(d)
 	if err := d.firstStart(ctx); err != nil {
 		host.Close()
 		return nil, err
@@ -141,6 +143,7 @@ func (d *Daemon) shutdown(servers []*http.Server) error {
 	d.log.Info("stopping: no new jobs; cancelling running ones", "timeout", d.cfg.ShutdownTimeout.Duration)
 	d.jobs.stop(d.cfg.ShutdownTimeout.Duration)
 	d.mounts.unmountAll()
+	d.ckpt.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, s := range servers {

@@ -169,6 +169,9 @@ func (d *Daemon) applySettings(ctx context.Context, v *vault.Vault, req VaultSet
 		if _, err := v.SetImmutability(ctx, vault.Immutability(*req.Immutability), who); err != nil {
 			return nil, err
 		}
+		for _, w := range objectLockWarnings(ctx, v.Layout().Targets) {
+			d.log.Warn("immutability is on, but a shard target cannot enforce it", "vault", v.Name(), "problem", w)
+		}
 	}
 	if req.MultiUserApproval != nil {
 		if _, err := v.SetMultiUserApproval(ctx, *req.MultiUserApproval, who); err != nil {

@@ -16,6 +16,7 @@ func (d *Daemon) routes() {
 
 	d.route("GET /v1/vaults", RoleReader, d.hVaults)
 	d.route("POST /v1/vaults", RoleAdmin, d.hCreateVault)
+	d.route("POST /v1/vaults/attach", RoleAdmin, d.hAttach)
 	d.route("GET /v1/vaults/{vault}", RoleReader, d.hVault)
 	d.route("PATCH /v1/vaults/{vault}", RoleAdmin, d.hVaultSettings)
 	d.route("POST /v1/vaults/{vault}/unlock", RoleAdmin, d.hUnlock)

@@ -125,6 +125,7 @@ func (r *runner) finish(ctx context.Context, v *vault.Vault, id string, err erro
 		return
 	}
 	rec, e := v.FinishJob(bg, id, err, warns...)
+	r.d.ckpt.changed(v)
 	if e != nil {
 		r.d.log.Error("record job end", "job", id, "err", e)
 		return

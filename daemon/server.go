@@ -45,8 +45,26 @@ func (d *Daemon) route(pattern string, need Role, h handlerFunc) {
 			writeError(w, e)
 			return
 		}
+		if r.Method != http.MethodGet {
+			d.catalogChanged(r)
+		}
 		writeJSON(w, http.StatusOK, v)
 	})
+}
+
+// catalogChanged queues a checkpoint of the vault a successful change
+// request touched (by path or by item).
+func (d *Daemon) catalogChanged(r *http.Request) {
+	name := r.PathValue("vault")
+	if name == "" && r.PathValue("item") != "" {
+		if v, _, err := d.findItem(r); err == nil {
+			d.ckpt.changed(v)
+		}
+		return
+	}
+	if v, err := d.host.Vault(name); err == nil {
+		d.ckpt.changed(v)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -23,6 +23,9 @@ func vaultCommand() *cli.Command {
 				&cli.IntFlag{Name: "data-shards", Value: 4}, &cli.IntFlag{Name: "parity-shards", Value: 2},
 				&cli.BoolFlag{Name: "allow-unsafe-placement"}, passphraseFlag,
 			}, Action: call(vaultCreate)},
+			{Name: "attach", ArgsUsage: "NAME", Usage: "rebuild a vault on this host from its shard targets (after losing the old host)", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "shards", Required: true, Usage: "every shard target of the vault, comma-separated, in the original order"}, passphraseFlag,
+			}, Action: call(vaultAttach)},
 			{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
 			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
 			{Name: "unlock", ArgsUsage: "NAME", Flags: []cli.Flag{passphraseFlag}, Action: call(vaultUnlock)},
@@ -69,6 +72,23 @@ func vaultCreate(c *cli.Context, a *api) error {
 	}
 	fmt.Printf("vault %q created. Keep its passphrase safe: without it the data cannot be read. "+
 		"Run \"rewind vault key export %s --to FILE\" and store that file apart from this host.\n", name, name)
+	return nil
+}
+
+func vaultAttach(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return err
+	}
+	pass, err := readPassphrase(c, false)
+	if err != nil {
+		return err
+	}
+	req := daemon.AttachRequest{Name: name, Shards: strings.Split(c.String("shards"), ","), Passphrase: pass}
+	if err := a.post("/v1/vaults/attach", req, nil); err != nil {
+		return err
+	}
+	fmt.Printf("vault %q attached from its shard targets and unlocked\n", name)
 	return nil
 }
 

@@ -1,0 +1,33 @@
+package daemon
+
+import (
+	"net/http"
+)
+
+// AttachRequest is POST /v1/vaults/attach: rebuild a vault on this host from
+// its shard targets (after the old host and its data directory were lost).
+type AttachRequest struct {
+	Name       string   `json:"name"`
+	Shards     []string `json:"shards"`
+	Passphrase string   `json:"passphrase"`
+}
+
+func (d *Daemon) hAttach(r *http.Request) (any, error) {
+	var req AttachRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Shards) == 0 {
+		return nil, Errf(CodeInvalid, "attach %s: give --shards with every shard target of the vault, in their original order", req.Name)
+	}
+	v, err := d.host.Attach(r.Context(), req.Name, req.Shards, []byte(req.Passphrase))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range objectLockWarnings(r.Context(), req.Shards) {
+		d.log.Warn("attached vault's shard target", "vault", req.Name, "problem", w)
+	}
+	d.log.Info("vault attached from its shard targets", "vault", req.Name, "by", principalName(r))
+	d.sched.wake()
+	return viewVault(v.Info(r.Context())), nil
+}
