@@ -54,6 +54,7 @@ type ItemRequest struct {
 	Share         string `json:"share,omitempty"`
 	PreFreeze     string `json:"pre_freeze,omitempty"`
 	PostThaw      string `json:"post_thaw,omitempty"`
+	FSFreeze      bool   `json:"fsfreeze,omitempty"`
 	// WorkHoursRate and OffHoursRate override the vault's bandwidth limits
 	// for this item (same syntax as "vault set"); WorkHours its window.
 	WorkHoursRate string `json:"work_hours_rate,omitempty"`

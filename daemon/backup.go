@@ -58,7 +58,11 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 		return err
 	}
 	started := d.now()
-	fz := freeze(ctx, freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data})
+	fp := freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data}
+	if it.Source.FSFreeze {
+		fp.FSPath = it.Source.Path
+	}
+	fz := freeze(ctx, fp)
 	jc.update(func(j *vault.Job) { j.Consistency = vault.Consistency(fz.Level) })
 	w := v.Store().NewWriter()
 	defer w.Close()

@@ -92,7 +92,10 @@ func itemSource(req ItemRequest) (vault.Source, error) {
 		if err != nil || !st.IsDir() {
 			return vault.Source{}, Errf(CodeInvalid, "share %q is not a directory this host can read: mount the export first, or check the path", req.Share)
 		}
-		return vault.Source{Kind: vault.KindShare, Path: req.Share}, nil
+		return vault.Source{Kind: vault.KindShare, Path: req.Share, FSFreeze: req.FSFreeze}, nil
+	}
+	if req.FSFreeze {
+		return vault.Source{}, Errf(CodeInvalid, "--fsfreeze is for shares; for a VM disk give --pre-freeze (e.g. \"virsh domfsfreeze VM\") and --post-thaw")
 	}
 	if path, ok := localDiskPath(req.Disk); ok {
 		if _, err := os.Stat(path); err != nil {

@@ -17,6 +17,9 @@ type Source struct {
 	Bitmap        string `json:"bitmap,omitempty"`
 	ChangedBlocks string `json:"changed_blocks,omitempty"`
 	Path          string `json:"path,omitempty"`
+	// FSFreeze allows freezing the share's file system (FIFREEZE) for a
+	// file-system-consistent point when no pre-freeze hook succeeds.
+	FSFreeze bool `json:"fsfreeze,omitempty"`
 }
 
 func (s Source) validate() error {

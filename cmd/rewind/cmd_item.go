@@ -22,6 +22,7 @@ func itemCommand() *cli.Command {
 				&cli.StringFlag{Name: "share", Usage: "directory to protect"},
 				&cli.StringFlag{Name: "pre-freeze", Usage: "command run before the capture (application consistency)"},
 				&cli.StringFlag{Name: "post-thaw", Usage: "command run after the capture, always once pre-freeze ran"},
+				&cli.BoolFlag{Name: "fsfreeze", Usage: "allow freezing the share's file system (FIFREEZE) for file-system consistency"},
 				&cli.StringFlag{Name: "work-hours-rate", Usage: "this item's bandwidth in work hours (overrides the vault's)"},
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
@@ -55,7 +56,7 @@ func itemAdd(c *cli.Context, a *api) error {
 	}
 	req := daemon.ItemRequest{Name: name, Policy: c.String("policy"), Disk: c.String("disk"), Bitmap: c.String("bitmap"),
 		ChangedBlocks: c.String("changed-blocks"), Share: c.String("share"), PreFreeze: c.String("pre-freeze"),
-		PostThaw: c.String("post-thaw"), WorkHoursRate: c.String("work-hours-rate"), OffHoursRate: c.String("off-hours-rate"),
+		PostThaw: c.String("post-thaw"), FSFreeze: c.Bool("fsfreeze"), WorkHoursRate: c.String("work-hours-rate"), OffHoursRate: c.String("off-hours-rate"),
 		WorkHours: c.String("work-hours")}
 	var v map[string]any
 	if err := a.post("/v1/vaults/"+c.String("vault")+"/items", req, &v); err != nil {
