@@ -18,7 +18,7 @@ import (
 var s3Targets sync.Map // spec → blockstore.Target
 
 // openTarget opens a shard target spec: s3://… is an S3-compatible bucket
-// (blockstore/s3, docs/format-s3.md), anything else a local directory.
+// (blockstore/s3, FORMAT.md), anything else a local directory.
 func openTarget(spec string) (blockstore.Target, error) {
 	if !s3.IsSpec(spec) {
 		return blockstore.NewDirTarget(spec)

@@ -6,7 +6,7 @@
 // a root object, one directory object per directory (leaf pages of sorted
 // entries, plus an index for big directories), and extent lists for huge
 // files. The byte layout, chunking parameters and small-file handling are in
-// docs/format-fileshare.md.
+// FORMAT.md.
 //
 // Where things are:
 //

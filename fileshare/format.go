@@ -7,7 +7,7 @@ import (
 )
 
 // Object layouts (all integers are unsigned LEB128 varints unless noted;
-// "str" is varint length + bytes). See docs/format-fileshare.md.
+// "str" is varint length + bytes). See FORMAT.md.
 //
 //	root object   "RWFR" ver(1) entry                       the tree's top directory, Name ""
 //	leaf page     "RWFD" ver(1) 'L' n entry*n               entries sorted by name, strictly

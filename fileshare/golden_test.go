@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGoldenObjects pins the byte layout of every object kind: a change that
-// alters it must come with a new format version (docs/format-fileshare.md).
+// alters it must come with a new format version (FORMAT.md).
 // Old points must stay readable, so the checked-in bytes must keep decoding.
 func TestGoldenObjects(t *testing.T) {
 	path := filepath.Join("testdata", "objects.golden")

@@ -10,7 +10,7 @@ import (
 type Type uint8
 
 // Entry types as recorded in directory objects (the byte values are part of
-// the format, docs/format-fileshare.md).
+// the format, FORMAT.md).
 const (
 	TypeFile    Type = 1
 	TypeDir     Type = 2

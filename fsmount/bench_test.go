@@ -31,7 +31,7 @@ import (
 //	disk-memory  the same bytes as disk.img of a disk point over in-memory chunks
 //
 // then 4 KiB random reads/s and time to first byte. Figures go to
-// docs/bench-fsmount.md. Run: go test -run '^$' -bench Mount -benchtime 3x ./fsmount/
+// BENCHMARKS.md. Run: go test -run '^$' -bench Mount -benchtime 3x ./fsmount/
 func BenchmarkMount(b *testing.B) {
 	mb := 1024
 	if s := os.Getenv("REWIND_BENCH_MB"); s != "" {

@@ -19,6 +19,6 @@
 //	disk.go, guestfs.go, static.go
 //	             adapter: vmdisk images, vmdisk/guest volumes and their files, README.txt
 //
-// docs/format-fsmount.md describes the layout, inode numbers and caching;
-// docs/bench-fsmount.md the measured speed.
+// FORMAT.md describes the layout, inode numbers and caching;
+// BENCHMARKS.md the measured speed.
 package fsmount

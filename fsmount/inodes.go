@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Inode numbers (see docs/format-fsmount.md):
+// Inode numbers (see FORMAT.md):
 //
 //	bit 63      0                   1
 //	bits 62..44 id space (1..2^19)  FNV-1a 63-bit hash of (space, id or parent ino + name)

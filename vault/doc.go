@@ -14,7 +14,7 @@
 // policies.go, reexpire.go; item.go, items.go, lifecycle.go (item state
 // machine, soft delete); point.go, points.go, deletepoint.go; job.go, jobs*.go,
 // hostjobs.go, ids.go; sweep.go, live.go (expiry, purge, GC); usage.go;
-// keys.go, kv.go (key layout and Pebble access, see docs/format-vault.md).
+// keys.go, kv.go (key layout and Pebble access, see FORMAT.md).
 //
 // Refusals are *Error values wrapping one of ErrNotFound, ErrExists,
 // ErrInvalid, ErrLocked, ErrImmutable, ErrConflict; their text names the

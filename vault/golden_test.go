@@ -34,7 +34,7 @@ func goldenRecords() map[string]any {
 }
 
 // TestRecordEncodingsGolden pins the JSON of every catalog record
-// (docs/format-vault.md); run with -update after a deliberate change.
+// (FORMAT.md); run with -update after a deliberate change.
 func TestRecordEncodingsGolden(t *testing.T) {
 	got, err := json.MarshalIndent(goldenRecords(), "", "  ")
 	must(t, err)

@@ -2,7 +2,7 @@ package vault
 
 // Catalog keys. Every catalog key starts with "v/"; blockstore owns every
 // other prefix of the vault's Pebble database. Values are JSON objects with a
-// "v" record-version field (see docs/format-vault.md).
+// "v" record-version field (see FORMAT.md).
 //
 //	v/format                    catalog format marker {"v":1}
 //	v/meta                      vaultRecord: name, created, layout, target specs

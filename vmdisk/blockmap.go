@@ -8,7 +8,7 @@ import (
 	"github.com/rewind-backup/rewind/blockstore"
 )
 
-// Block map layout (all integers little-endian; docs/format-vmdisk.md):
+// Block map layout (all integers little-endian; FORMAT.md):
 //
 // Root object (one chunk):
 //

@@ -2,7 +2,7 @@
 // devices, NBD exports (a native NBD client) and qcow2 images (through
 // qemu-nbd), with changed-block tracking from dirty bitmaps, changed-block
 // lists, or hash comparison. A disk point is a block map of 4 MiB blocks
-// stored as chunks (docs/format-vmdisk.md).
+// stored as chunks (FORMAT.md).
 //
 // Entry points: Backup makes a point, BackupResult.Commit rotates the
 // source's change tracking after the caller's catalog commit, Restore writes a

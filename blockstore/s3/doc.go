@@ -16,6 +16,6 @@
 // (creds=) or the environment and never appear in names, errors or logs.
 //
 // Open wraps the target in a local read cache when the spec has cache=DIR
-// (bounded by cache-size=, LRU eviction). docs/format-s3.md describes the object
+// (bounded by cache-size=, LRU eviction). FORMAT.md describes the object
 // names, object lock and the cache layout.
 package s3

@@ -14,5 +14,5 @@
 // as hostile: all reads go through bounds-checked section readers, every loop
 // over on-disk structures is capped, and the third-party NTFS parser runs
 // under recover and a deadline. Corrupt structures give errors wrapping
-// ErrCorrupt, never a panic or a hang. See docs/format-guest.md.
+// ErrCorrupt, never a panic or a hang. See FORMAT.md.
 package guest
