@@ -147,35 +147,40 @@ func (d *Daemon) hUpdatePolicy(r *http.Request) (any, error) {
 		return nil, err
 	}
 	name := r.PathValue("policy")
-	cur, err := v.Policy(r.Context(), name)
+	cur, spec, err := planPolicy(r.Context(), v, name, req)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := buildPolicy(req, &cur.Spec)
-	if err != nil {
-		return nil, err
-	}
-	if spec.Retention.Shortens(cur.Spec.Retention) {
-		s, _ := v.Settings()
-		if !s.Immutability.Guarded() {
-			err := d.needApproval(r.Context(), v, opPolicyChange, "shorten the retention of policy "+name, principalName(r), pendingOp{Target: name, Policy: &req})
-			if err != nil {
-				return nil, err
-			}
+	if s, _ := v.Settings(); spec.Retention.Shortens(cur.Retention) && !s.Immutability.Guarded() {
+		err := d.needApproval(r.Context(), v, opPolicyChange, "shorten the retention of policy "+name, principalName(r), pendingOp{Target: name, Policy: &req})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return d.applyPolicy(r.Context(), v, name, req, principalName(r))
+	return d.storePolicy(r.Context(), v, name, spec, principalName(r))
 }
 
-func (d *Daemon) applyPolicy(ctx context.Context, v *vault.Vault, name string, req PolicyRequest, who string) (any, error) {
+// planPolicy is the policy req would make of policy name as it is now.
+func planPolicy(ctx context.Context, v *vault.Vault, name string, req PolicyRequest) (policy.Policy, policy.Policy, error) {
 	cur, err := v.Policy(ctx, name)
 	if err != nil {
-		return nil, err
+		return policy.Policy{}, policy.Policy{}, err
 	}
 	spec, err := buildPolicy(req, &cur.Spec)
+	return cur.Spec, spec, err
+}
+
+// applyPolicy carries out an approved change against the policy as it is at
+// approval time.
+func (d *Daemon) applyPolicy(ctx context.Context, v *vault.Vault, name string, req PolicyRequest, who string) (any, error) {
+	_, spec, err := planPolicy(ctx, v, name, req)
 	if err != nil {
 		return nil, err
 	}
+	return d.storePolicy(ctx, v, name, spec, who)
+}
+
+func (d *Daemon) storePolicy(ctx context.Context, v *vault.Vault, name string, spec policy.Policy, who string) (any, error) {
 	p, _, err := v.UpdatePolicy(ctx, name, spec, who)
 	if err != nil {
 		return nil, err

@@ -117,6 +117,10 @@ func TestApprovalFlow(t *testing.T) {
 	d.must("item", "add", "files", "--share", src)
 	d.must("backup", "files")
 	d.must("vault", "set", "default", "--multi-user-approval")
+	d.must("policy", "set", "default", "--keep-daily", "60") // lengthening needs no approval
+	if _, errOut, code := d.run("policy", "set", "default", "--keep-daily", "7"); code == 0 || !strings.Contains(errOut, "rewind approve") {
+		t.Fatalf("shortening retention should wait for approval: exit %d %q", code, errOut)
+	}
 	_, errOut, code := d.run("item", "stop", "files", "--delete-data")
 	m := regexp.MustCompile(`rewind approve (\S+)"`).FindStringSubmatch(errOut)
 	if code == 0 || m == nil {
