@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"strings"
@@ -192,11 +193,24 @@ func (d *Daemon) hItem(r *http.Request) (any, error) {
 	return d.itemWithRuns(r.Context(), v, it), nil
 }
 
-// pointView is a recovery point as the API shows it.
-type pointView struct {
-	vault.Point
-	Expires  string `json:"expires"`
-	BytesNew int64  `json:"bytes_new"`
+// pointView is a recovery point as the API shows it: the record's fields
+// (vault.Point marshals itself, so it cannot be embedded) plus an
+// "expires" column and "bytes_new".
+func pointView(p vault.Point) (map[string]any, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["expires"] = "never"
+	if !p.Expiry.IsZero() {
+		m["expires"] = p.Expiry.UTC().Format(time.RFC3339)
+	}
+	m["bytes_new"] = p.BytesStored
+	return m, nil
 }
 
 func (d *Daemon) hPoints(r *http.Request) (any, error) {
@@ -208,13 +222,11 @@ func (d *Daemon) hPoints(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]pointView, len(pts))
+	out := make([]map[string]any, len(pts))
 	for i, p := range pts {
-		exp := "never"
-		if !p.Expiry.IsZero() {
-			exp = p.Expiry.UTC().Format(time.RFC3339)
+		if out[i], err = pointView(p); err != nil {
+			return nil, err
 		}
-		out[i] = pointView{Point: p, Expires: exp, BytesNew: p.BytesStored}
 	}
 	return out, nil
 }

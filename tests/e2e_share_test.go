@@ -37,6 +37,9 @@ func TestShareLifecycle(t *testing.T) {
 	if len(points) != 2 || points[0]["kind"] != "full" || points[1]["kind"] != "incremental" {
 		t.Fatalf("points: %v", points)
 	}
+	if points[0]["expires"] == nil || points[0]["expires"] == "never" || points[0]["bytes_new"].(float64) <= 0 {
+		t.Fatalf("on-demand points expire after 30 days and stored new bytes: %v", points[0])
+	}
 
 	mnt := filepath.Join(d.dir, "mnt")
 	os.MkdirAll(mnt, 0o755)
