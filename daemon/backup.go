@@ -63,11 +63,18 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 		fp.FSPath = it.Source.Path
 	}
 	fz := freeze(ctx, fp)
-	jc.update(func(j *vault.Job) { j.Consistency = vault.Consistency(fz.Level) })
+	thawed := false
+	defer func() { // post-thaw runs even when the capture panics
+		if !thawed {
+			fz.Thaw()
+		}
+	}()
 	w := v.Store().NewWriter()
 	defer w.Close()
 	c, err := d.capture(ctx, jc, v, it, prev, w, plan)
+	thawed = true
 	jc.warn(fz.Thaw()...)
+	jc.update(func(j *vault.Job) { j.Consistency = vault.Consistency(fz.Level) })
 	if err != nil {
 		return err
 	}

@@ -84,11 +84,15 @@ func (f *frozen) arm(d time.Duration) {
 	})
 }
 
-// Thaw runs the thaw steps once and reports problems as warnings.
+// Thaw runs the thaw steps once and reports problems as warnings. A freeze
+// that outlived its bound was thawed during the capture, so the point is only
+// crash-consistent: Level and Reason say so afterwards.
 func (f *frozen) Thaw() []string {
 	if f.timer != nil && !f.timer.Stop() {
 		<-f.expired
-		return append(f.Warnings, fmt.Sprintf("the freeze outlived its bound and was thawed early; the point is %s-consistent only up to then", f.Level))
+		f.Reason = fmt.Sprintf("the %s freeze outlived its bound and was thawed during the capture", f.Level)
+		f.Level = LevelCrash
+		return append(f.Warnings, f.Reason+"; the point is crash-consistent")
 	}
 	return append(f.Warnings, f.runThaw()...)
 }
