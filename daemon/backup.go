@@ -150,11 +150,12 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 
 func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle) (*capture, error) {
 	var prevRoot blockstore.ID
+	var estimate int64 // the tree's size at the last point: the best guess of the total
 	kind := vault.Full
 	if prev != nil {
-		prevRoot, kind = prev.Root, vault.Incremental
+		prevRoot, kind, estimate = prev.Root, vault.Incremental, prev.SourceBytes
 	}
-	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, 0) }}
+	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, max(estimate, bytes)) }}
 	res, err := fileshare.Backup(ctx, w, st, it.Source.Path, prevRoot, opts)
 	if err != nil {
 		return nil, err
