@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rewind-backup/rewind/blockstore"
@@ -24,6 +25,34 @@ type backupPlan struct {
 	onDemand      bool
 	retainUntil   time.Time
 	changedBlocks string
+	checkpoints   checkpoints
+}
+
+// checkpoints name, for an NBD pull-mode item with a dirty bitmap, the
+// checkpoint this backup creates and the one its exported bitmap counts
+// from: "rewind-<job id>" of this and of the previous point's backup. The
+// pre-freeze hook gets them as REWIND_CHECKPOINT and REWIND_CHECKPOINT_SINCE
+// (e.g. for "virsh backup-begin" with a checkpoint of that name and
+// <incremental> from the other, exporting the bitmap as --bitmap names it).
+type checkpoints struct {
+	New, Since string
+}
+
+func checkpointsFor(it vault.Item, prev *vault.Point, jobID string) checkpoints {
+	if it.Source.Kind != vault.KindDisk || it.Source.Bitmap == "" || !strings.HasPrefix(it.Source.Spec, "nbd") {
+		return checkpoints{}
+	}
+	cp := checkpoints{New: "rewind-" + jobID}
+	if prev != nil && prev.Job != "" {
+		cp.Since = "rewind-" + prev.Job
+	}
+	return cp
+}
+
+// env is what every hook of the item sees.
+func (cp checkpoints) env(v *vault.Vault, it vault.Item) []string {
+	return []string{"REWIND_VAULT=" + v.Name(), "REWIND_ITEM=" + it.Name, "REWIND_BITMAP=" + it.Source.Bitmap,
+		"REWIND_CHECKPOINT=" + cp.New, "REWIND_CHECKPOINT_SINCE=" + cp.Since}
 }
 
 // capture is what either source kind hands back for the point record.
@@ -58,7 +87,8 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 		return err
 	}
 	started := d.now()
-	fp := freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data}
+	cp := checkpointsFor(it, prev, jc.job.ID)
+	fp := freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data, Env: cp.env(v, it)}
 	if it.Source.FSFreeze {
 		fp.FSPath = it.Source.Path
 	}
@@ -71,6 +101,7 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 	}()
 	w := v.Store().NewWriter()
 	defer w.Close()
+	plan.checkpoints = cp
 	c, err := d.capture(ctx, jc, v, it, prev, w, plan)
 	thawed = true
 	jc.warn(fz.Thaw()...)
@@ -124,7 +155,7 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 
 func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, plan backupPlan, lim *throttle) (*capture, error) {
 	opts := vmdisk.BackupOptions{Bitmap: it.Source.Bitmap, ChangedBlocksFile: it.Source.ChangedBlocks,
-		Progress: jc.progress, ReadLimiter: lim}
+		Progress: jc.progress, ReadLimiter: lim, Checkpoint: plan.checkpoints.New, BitmapSince: plan.checkpoints.Since}
 	if plan.changedBlocks != "" {
 		opts.ChangedBlocksFile = plan.changedBlocks
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -26,6 +27,7 @@ type freezePlan struct {
 	FSPath    string // a share path whose file system may be FIFREEZEd
 	DataDir   string // never freeze the file system the daemon writes to
 	Timeout   time.Duration
+	Env       []string // extra environment of the hooks (REWIND_ITEM, REWIND_CHECKPOINT, …)
 }
 
 // frozen is the outcome of freeze: the level reached, why a higher one was
@@ -44,8 +46,8 @@ func freeze(ctx context.Context, p freezePlan) *frozen {
 	f := &frozen{Level: LevelCrash, expired: make(chan struct{})}
 	var reasons []string
 	if p.PreFreeze != "" {
-		err := runHook(ctx, p.PreFreeze, p.Timeout)
-		f.thaw = append(f.thaw, func() error { return runHook(context.WithoutCancel(ctx), p.PostThaw, p.Timeout) })
+		err := runHook(ctx, p.PreFreeze, p.Timeout, p.Env)
+		f.thaw = append(f.thaw, func() error { return runHook(context.WithoutCancel(ctx), p.PostThaw, p.Timeout, p.Env) })
 		if err == nil {
 			f.Level = LevelApplication
 			f.arm(p.Timeout)
@@ -108,8 +110,9 @@ func (f *frozen) runThaw() []string {
 	return warns
 }
 
-// runHook runs cmd with sh -c, bounded by timeout, killing its process group.
-func runHook(ctx context.Context, cmd string, timeout time.Duration) error {
+// runHook runs cmd with sh -c and env added to the daemon's environment,
+// bounded by timeout, killing its process group.
+func runHook(ctx context.Context, cmd string, timeout time.Duration, env []string) error {
 	if cmd == "" {
 		return nil
 	}
@@ -119,6 +122,7 @@ func runHook(ctx context.Context, cmd string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	c.Env = append(os.Environ(), env...)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
 	out, err := c.CombinedOutput()
