@@ -76,7 +76,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
-	host, err := vault.OpenHost(ctx, cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openTarget})
+	host, err := vault.OpenHost(ctx, cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled})
 	if err != nil {
 		return nil, fmt.Errorf("open vaults in %s: %w", cfg.Data, err)
 	}
@@ -94,6 +94,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.unlockConfigured()
+	d.bindThrottles(ctx)
 	d.routes()
 	return d, nil
 }

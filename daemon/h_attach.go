@@ -24,6 +24,7 @@ func (d *Daemon) hAttach(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.bindThrottle(v)
 	for _, w := range objectLockWarnings(r.Context(), req.Shards) {
 		d.log.Warn("attached vault's shard target", "vault", req.Name, "problem", w)
 	}

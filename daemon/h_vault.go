@@ -57,6 +57,7 @@ func (d *Daemon) hCreateVault(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.bindThrottle(v)
 	d.log.Info("vault created", "vault", req.Name, "by", principalName(r))
 	return viewVault(v.Info(r.Context())), nil
 }
@@ -190,6 +191,8 @@ func (d *Daemon) applySettings(ctx context.Context, v *vault.Vault, req VaultSet
 		if _, err := v.SetBandwidth(ctx, b, who); err != nil {
 			return nil, err
 		}
+		d.bindThrottle(v) // shard writes follow the new rate at once
+
 	}
 	return viewVault(v.Info(ctx)), nil
 }

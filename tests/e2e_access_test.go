@@ -170,4 +170,17 @@ func TestThrottle(t *testing.T) {
 	if took := time.Since(start); took < 2*time.Second {
 		t.Errorf("10 MB at the item's 4 MB/s took %v, want ≥ 2s", took)
 	}
+	// Shard writes keep to the vault's rate even when the item reads its
+	// source unthrottled: 6 MB of new random data is ~9 MB of shards.
+	d.must("vault", "set", "default", "--off-hours-rate", "3MB/s", "--work-hours-rate", "3MB/s")
+	disk2 := filepath.Join(d.dir, "disk2.raw")
+	buf2 := make([]byte, 6_000_000)
+	rand.Read(buf2)
+	os.WriteFile(disk2, buf2, 0o644)
+	d.must("item", "add", "d4", "--disk", disk2, "--off-hours-rate", "unlimited", "--work-hours-rate", "unlimited")
+	start = time.Now()
+	d.must("backup", "d4")
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("9 MB of shards at the vault's 3 MB/s took %v, want ≥ 2s", took)
+	}
 }
