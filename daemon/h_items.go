@@ -37,12 +37,8 @@ func sourceString(s vault.Source) string {
 }
 
 func (d *Daemon) hAddItem(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[ItemRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req ItemRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	src, err := itemSource(req)

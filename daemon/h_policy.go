@@ -116,12 +116,8 @@ func (d *Daemon) hPolicy(r *http.Request) (any, error) {
 }
 
 func (d *Daemon) hCreatePolicy(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[PolicyRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req PolicyRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	spec, err := buildPolicy(req, nil)
@@ -138,12 +134,8 @@ func (d *Daemon) hCreatePolicy(r *http.Request) (any, error) {
 // hUpdatePolicy changes a policy; shortening retention is a critical
 // operation (and refused outright on an immutable vault).
 func (d *Daemon) hUpdatePolicy(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[PolicyRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req PolicyRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	name := r.PathValue("policy")

@@ -51,12 +51,8 @@ func (d *Daemon) seedPoint(ctx context.Context, v *vault.Vault, item, id string)
 }
 
 func (d *Daemon) hSeedImport(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[SeedImportRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req SeedImportRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	if v.Locked() {

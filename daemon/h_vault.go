@@ -85,12 +85,8 @@ func checkPlacement(l vault.StorageLayout, allowUnsafe bool) error {
 }
 
 func (d *Daemon) hUnlock(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[UnlockRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req UnlockRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	d.unlockMu.Lock()
@@ -130,12 +126,8 @@ func (d *Daemon) hKeyExport(r *http.Request) (any, error) {
 // immutability and disabling soft delete are critical: with multi-user
 // approval on they wait for a security admin's approval.
 func (d *Daemon) hVaultSettings(r *http.Request) (any, error) {
-	v, err := d.vaultOf(r)
+	v, req, err := vaultRequest[VaultSettingsRequest](d, r)
 	if err != nil {
-		return nil, err
-	}
-	var req VaultSettingsRequest
-	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
 	if crit := criticalSettings(v, req); crit != "" {

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rewind-backup/rewind/vault"
 )
 
 // maxBody bounds an API request body: requests are small JSON documents.
@@ -85,6 +87,16 @@ func decode(r *http.Request, v any) error {
 		return Errf(CodeInvalid, "request body: %v", err)
 	}
 	return nil
+}
+
+// vaultRequest is the vault named in the path and the decoded request body.
+func vaultRequest[T any](d *Daemon, r *http.Request) (*vault.Vault, T, error) {
+	var req T
+	v, err := d.vaultOf(r)
+	if err != nil {
+		return nil, req, err
+	}
+	return v, req, decode(r, &req)
 }
 
 // listenUnix creates the API socket: parent directory 0755, socket 0660 owned

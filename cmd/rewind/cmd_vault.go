@@ -53,11 +53,7 @@ func oneArg(c *cli.Context, what string) (string, error) {
 }
 
 func vaultCreate(c *cli.Context, a *api) error {
-	name, err := oneArg(c, "vault NAME")
-	if err != nil {
-		return err
-	}
-	pass, err := readPassphrase(c, true)
+	name, pass, err := vaultAndPassphrase(c, true)
 	if err != nil {
 		return err
 	}
@@ -76,11 +72,7 @@ func vaultCreate(c *cli.Context, a *api) error {
 }
 
 func vaultAttach(c *cli.Context, a *api) error {
-	name, err := oneArg(c, "vault NAME")
-	if err != nil {
-		return err
-	}
-	pass, err := readPassphrase(c, false)
+	name, pass, err := vaultAndPassphrase(c, false)
 	if err != nil {
 		return err
 	}
@@ -113,11 +105,7 @@ func vaultShow(c *cli.Context, a *api) error {
 }
 
 func vaultUnlock(c *cli.Context, a *api) error {
-	name, err := oneArg(c, "vault NAME")
-	if err != nil {
-		return err
-	}
-	pass, err := readPassphrase(c, false)
+	name, pass, err := vaultAndPassphrase(c, false)
 	if err != nil {
 		return err
 	}
@@ -176,6 +164,16 @@ func vaultKeyExport(c *cli.Context, a *api) error {
 	}
 	fmt.Printf("wrapped key of vault %q written to %s (the passphrase is still needed to use it)\n", name, c.String("to"))
 	return nil
+}
+
+// vaultAndPassphrase reads the vault NAME argument and its passphrase.
+func vaultAndPassphrase(c *cli.Context, confirm bool) (string, string, error) {
+	name, err := oneArg(c, "vault NAME")
+	if err != nil {
+		return "", "", err
+	}
+	pass, err := readPassphrase(c, confirm)
+	return name, pass, err
 }
 
 // readPassphrase takes --passphrase-file, then REWIND_PASSPHRASE, then a
