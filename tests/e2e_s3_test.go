@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -152,6 +153,25 @@ func TestS3Vault(t *testing.T) {
 	}
 	if n := countObjects(t, specs[2]); n != lost {
 		t.Errorf("repair put back %d of %d lost shard objects", n, lost)
+	}
+
+	// Lose the backup host: delete the whole data directory, start afresh,
+	// attach the vault from its MinIO targets, restore again.
+	if err := d.kill(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(d.data); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	d.must("vault", "attach", "s3v", "--shards", strings.Join(specs, ","), "--passphrase-file", pf)
+	dst2 := filepath.Join(d.dir, "restored-after-attach")
+	d.must("restore", "share", "s3share", "--vault", "s3v", "--point", "latest", "--to", dst2)
+	compareTrees(t, src, dst2)
+	out2 := filepath.Join(d.dir, "restored-after-attach.img")
+	d.must("restore", "disk", "s3disk", "--vault", "s3v", "--point", "latest", "--to", out2)
+	if got, err := os.ReadFile(out2); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("disk restored after attach differs (%v)", err)
 	}
 }
 
