@@ -34,8 +34,9 @@ bench:
 bench-compare:
 	$(GO) run ./tests/benchcompare $(BENCH_COMPARE_FLAGS)
 
+# Long runs kept out of make test: crash loops, the million-file tree, fuzzing (FUZZTIME=2m each).
 soak: build
-	REWIND_SOAK=1 $(GO) test -timeout 120m -run 'Soak|Kill' ./...
+	./scripts/soak.sh
 
 run: build
 	mkdir -p $(DATA)
