@@ -115,7 +115,7 @@ func TestGCRacesWriter(t *testing.T) {
 	s, _, _ := newTestStore(t, 100<<10)
 	ctx := context.Background()
 	old := mixedChunks(14, 18, 20<<10)
-	oldIDs := putAllFlush(t, s, old)
+	putAllFlush(t, s, old)
 	var mu sync.Mutex
 	var points [][]ID
 	enum := func(ctx context.Context, yield func(ID) error) error {
@@ -164,7 +164,6 @@ func TestGCRacesWriter(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
-	_ = oldIDs
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range points {

@@ -106,16 +106,16 @@ func (d *Daemon) hKeyExport(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp("", "rewind-key-*")
+	dir, err := os.MkdirTemp("", "rewind-key-")
 	if err != nil {
 		return nil, err
 	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	if err := v.ExportKey(r.Context(), tmp.Name()); err != nil {
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "key")
+	if err := v.ExportKey(r.Context(), path); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(tmp.Name())
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/fileshare"
@@ -22,6 +23,10 @@ func walkers(r *blockstore.Store) vault.Walkers {
 		},
 	}
 }
+
+// jobHistory is how long the records of ended jobs are kept; the gc sweep
+// removes older ones so the catalog (and every checkpoint of it) stays small.
+const jobHistory = 180 * 24 * time.Hour
 
 // maintenanceKey keeps a vault's verify/gc/repair jobs from overlapping.
 func maintenanceKey(v string) string { return v + "/#maintenance" }
@@ -53,9 +58,13 @@ func (d *Daemon) runMaintenance(ctx context.Context, jc *jobCtx, v *vault.Vault,
 		if err != nil {
 			return err
 		}
+		pruned, err := v.PruneJobs(ctx, d.now().Add(-jobHistory))
+		if err != nil {
+			return err
+		}
 		jc.update(func(j *vault.Job) {
-			j.Detail = fmt.Sprintf("%d points expired, %d items purged, %d bytes reclaimed",
-				len(res.PointsDeleted), len(res.ItemsPurged), res.GC.BytesReclaimed)
+			j.Detail = fmt.Sprintf("%d points expired, %d items purged, %d bytes reclaimed, %d old job records removed",
+				len(res.PointsDeleted), len(res.ItemsPurged), res.GC.BytesReclaimed, pruned)
 		})
 		return nil
 	case vault.JobVerify:

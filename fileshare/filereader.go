@@ -6,8 +6,6 @@ import (
 	"io"
 	"sort"
 	"sync"
-
-	"github.com/rewind-backup/rewind/blockstore"
 )
 
 // FileReader reads one file of a point. ReadAt is safe for concurrent use;
@@ -21,8 +19,7 @@ type FileReader struct {
 
 	mu     sync.Mutex
 	lists  map[int][]Extent // decoded extent lists by index
-	chunks map[blockstore.ID][]byte
-	order  []blockstore.ID
+	chunks *fifoCache[[]byte]
 }
 
 const readerCacheChunks = 4
@@ -39,7 +36,7 @@ func openFile(ctx context.Context, r ChunkReader, n *Node) (*FileReader, error) 
 		return nil, fmt.Errorf("%s is a %s, not a file", quote(n.Name), n.Type)
 	}
 	return &FileReader{ctx: ctx, r: r, n: n, size: n.Size,
-		lists: map[int][]Extent{}, chunks: map[blockstore.ID][]byte{}}, nil
+		lists: map[int][]Extent{}, chunks: newFIFOCache[[]byte](readerCacheChunks)}, nil
 }
 
 // Size is the file's length.
@@ -154,34 +151,18 @@ func (f *FileReader) list(ctx context.Context, i int) ([]Extent, error) {
 }
 
 func (f *FileReader) chunk(ctx context.Context, x *Extent) ([]byte, error) {
-	f.mu.Lock()
-	data, ok := f.chunks[x.ID]
-	f.mu.Unlock()
+	data, ok := f.chunks.get(x.ID)
 	if !ok {
 		var err error
 		if data, err = f.r.Get(ctx, x.ID); err != nil {
 			return nil, fmt.Errorf("read %s at %d: %w", quote(f.n.Name), x.Off, err)
 		}
-		f.remember(x.ID, data)
+		f.chunks.put(x.ID, data)
 	}
 	if int64(len(data)) != x.Len {
 		return nil, corrupt("chunk %s of %s has %d bytes, the extent says %d", x.ID, quote(f.n.Name), len(data), x.Len)
 	}
 	return data, nil
-}
-
-func (f *FileReader) remember(id blockstore.ID, data []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.chunks[id]; ok {
-		return
-	}
-	if len(f.order) >= readerCacheChunks {
-		delete(f.chunks, f.order[0])
-		f.order = f.order[1:]
-	}
-	f.chunks[id] = data
-	f.order = append(f.order, id)
 }
 
 // SeekData returns the first offset >= off that holds data (SEEK_DATA), or

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/rewind-backup/rewind/blockstore"
 )
@@ -26,9 +25,7 @@ type Tree struct {
 	root *Node
 	id   blockstore.ID
 
-	mu    sync.Mutex
-	cache map[blockstore.ID]*dirObject
-	order []blockstore.ID
+	cache *fifoCache[*dirObject]
 }
 
 const treeCachePages = 64
@@ -43,7 +40,7 @@ func OpenTree(ctx context.Context, r ChunkReader, root blockstore.ID) (*Tree, er
 	if err != nil {
 		return nil, fmt.Errorf("share point root %s: %w", root, err)
 	}
-	return &Tree{r: r, root: n, id: root, cache: map[blockstore.ID]*dirObject{}}, nil
+	return &Tree{r: r, root: n, id: root, cache: newFIFOCache[*dirObject](treeCachePages)}, nil
 }
 
 // Root is the tree's top directory (Name "").
@@ -128,45 +125,25 @@ func eachAfter(es []*Node, after string, fn func(*Node) error) error {
 }
 
 func (t *Tree) page(ctx context.Context, pages []pageRef, i int) ([]*Node, error) {
-	if o := t.cached(pages[i].ID); o != nil {
+	if o, ok := t.cache.get(pages[i].ID); ok {
 		return o.entries, nil
 	}
 	es, err := loadPage(ctx, t.r, pages, i)
 	if err != nil {
 		return nil, err
 	}
-	t.remember(pages[i].ID, &dirObject{entries: es})
+	t.cache.put(pages[i].ID, &dirObject{entries: es})
 	return es, nil
 }
 
 func (t *Tree) dir(ctx context.Context, id blockstore.ID) (*dirObject, error) {
-	if o := t.cached(id); o != nil {
+	if o, ok := t.cache.get(id); ok {
 		return o, nil
 	}
 	o, err := loadDir(ctx, t.r, id)
 	if err != nil {
 		return nil, err
 	}
-	t.remember(id, o)
+	t.cache.put(id, o)
 	return o, nil
-}
-
-func (t *Tree) cached(id blockstore.ID) *dirObject {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cache[id]
-}
-
-func (t *Tree) remember(id blockstore.ID, o *dirObject) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.cache[id]; ok {
-		return
-	}
-	if len(t.order) >= treeCachePages {
-		delete(t.cache, t.order[0])
-		t.order = t.order[1:]
-	}
-	t.cache[id] = o
-	t.order = append(t.order, id)
 }

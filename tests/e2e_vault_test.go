@@ -108,4 +108,12 @@ func TestLockedVault(t *testing.T) {
 	}
 	d.must("vault", "unlock", "prod", "--passphrase-file", pf)
 	d.must("backup", "files")
+	keyFile := filepath.Join(d.dir, "prod.key")
+	d.must("vault", "key", "export", "prod", "--to", keyFile)
+	if st, err := os.Stat(keyFile); err != nil || st.Size() == 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("exported key file: %v %v", st, err)
+	}
+	if b, _ := os.ReadFile(keyFile); strings.Contains(string(b), "a long enough") || strings.Contains(string(b), "correct horse") {
+		t.Fatal("the exported key file must not hold the passphrase")
+	}
 }
