@@ -37,12 +37,13 @@ func (d *Daemon) hMaintenance(kind vault.JobType) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		if v.Locked() && kind != vault.JobVerify {
-			return nil, lockedError(v.Name())
-		}
 		var req MaintenanceRequest
 		if err := decode(r, &req); err != nil {
 			return nil, err
+		}
+		// Verify without --read-data checks shards and parity and needs no key.
+		if v.Locked() && (kind != vault.JobVerify || req.ReadData) {
+			return nil, lockedError(v.Name())
 		}
 		job := vault.Job{Type: kind, Vault: v.Name(), RequestedBy: principalName(r)}
 		return d.jobs.submit(v, job, maintenanceKey(v.Name()), func(ctx context.Context, jc *jobCtx) error {
@@ -68,7 +69,7 @@ func (d *Daemon) runMaintenance(ctx context.Context, jc *jobCtx, v *vault.Vault,
 		})
 		return nil
 	case vault.JobVerify:
-		rep, err := v.Store().Verify(ctx, readData && !v.Locked())
+		rep, err := v.Store().Verify(ctx, readData)
 		if err != nil {
 			return err
 		}

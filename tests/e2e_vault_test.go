@@ -97,6 +97,10 @@ func TestLockedVault(t *testing.T) {
 		}
 	}
 	d.must("jobs", "--vault", "prod")
+	d.must("verify", "prod") // shards and parity need no key
+	if _, _, code := d.run("verify", "prod", "--read-data"); code != 6 {
+		t.Errorf("verify --read-data of a locked vault: exit %d, want 6", code)
+	}
 	_, errOut, code := d.run("backup", "files")
 	if code != 6 || !strings.Contains(errOut, "rewind vault unlock prod") {
 		t.Fatalf("backup of a locked vault: exit %d %q", code, errOut)
