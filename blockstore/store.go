@@ -2,6 +2,7 @@ package blockstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"os"
@@ -170,7 +171,9 @@ func readFormat(db *pebble.DB) (*wrappedKey, error) {
 }
 
 // Unlock unwraps the master key with passphrase. A wrong passphrase gives
-// ErrWrongPassphrase and writes nothing.
+// ErrWrongPassphrase and writes nothing. On an unlocked store it verifies the
+// passphrase the same way (the unwrapped key must equal the key in memory,
+// compared in constant time) and keeps the key it has.
 func (s *Store) Unlock(passphrase []byte) error {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
@@ -181,6 +184,12 @@ func (s *Store) Unlock(passphrase []byte) error {
 	m, err := w.unwrap(passphrase)
 	if err != nil {
 		return err
+	}
+	if cur := s.key.Load(); cur != nil {
+		if subtle.ConstantTimeCompare(cur.master[:], m[:]) != 1 {
+			return ErrWrongPassphrase
+		}
+		return nil
 	}
 	s.key.Store(deriveKeys(m))
 	return nil

@@ -102,9 +102,16 @@ type MaintenanceRequest struct {
 	ReadData bool `json:"read_data,omitempty"`
 }
 
-// TokenRequest is POST /v1/tokens.
+// TokenRequest is POST /v1/tokens. Vaults, when given, confines the token
+// to those vaults.
 type TokenRequest struct {
-	Role string `json:"role"`
+	Role   string   `json:"role"`
+	Vaults []string `json:"vaults,omitempty"`
+}
+
+// RejectRequest is POST /v1/approvals/{id}/reject.
+type RejectRequest struct {
+	Reason string `json:"reason,omitempty"`
 }
 
 // TokenCreated is the reply to POST /v1/tokens; Secret is shown only here.

@@ -5,81 +5,165 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/rewind-backup/rewind/vault"
 )
 
-// Critical operations that need a second principal's approval when the vault
-// has multi-user approval on.
-const (
-	opVaultSettings = "vault-settings"
-	opPolicyChange  = "policy-change"
-	opStopDelete    = "stop-with-delete"
-)
-
 // pendingOp is an approval request's detail: what to carry out once approved.
+// Exactly one of Settings, Policy, StopDelete and Restore is set.
 type pendingOp struct {
-	Vault    string                `json:"vault"`
-	Target   string                `json:"target,omitempty"` // policy or item name
-	Settings *VaultSettingsRequest `json:"settings,omitempty"`
-	Policy   *PolicyRequest        `json:"policy,omitempty"`
-	Summary  string                `json:"summary"`
+	Vault      string                `json:"vault"`
+	Target     string                `json:"target,omitempty"` // policy or item name
+	Settings   *VaultSettingsRequest `json:"settings,omitempty"`
+	Policy     *PolicyRequest        `json:"policy,omitempty"`
+	StopDelete bool                  `json:"stop_delete,omitempty"`
+	Restore    *RestoreRequest       `json:"restore,omitempty"`
+	Summary    string                `json:"summary"`
 }
 
-// needApproval returns nil when the vault does not ask for approvals, else
-// stores the request and answers approval_required naming it.
-func (d *Daemon) needApproval(ctx context.Context, v *vault.Vault, op, summary, who string, detail pendingOp) error {
+// Operation names of approval requests written before the critical list
+// (their payload tells what to do; stop-with-delete had none).
+const legacyStopDelete = "stop-with-delete"
+
+// guard is the one place critical operations pass through: with ops empty,
+// or multi-user approval off on v, it returns nil and the caller goes ahead;
+// otherwise it stores an approval request (expiring after approval_ttl) and
+// answers approval_required naming it. Callers refuse impossible requests
+// before calling guard, so nothing impossible is queued.
+func (d *Daemon) guard(ctx context.Context, v *vault.Vault, ops []critical, detail pendingOp) error {
 	s, err := v.Settings()
-	if err != nil || !s.MultiUserApproval {
+	if err != nil || len(ops) == 0 || !s.MultiUserApproval {
 		return err
 	}
-	detail.Vault, detail.Summary = v.Name(), summary
+	p := principalFrom(ctx)
+	if p == nil {
+		return Errf(CodeUnauthenticated, "a critical operation needs a known principal")
+	}
+	detail.Vault, detail.Summary = v.Name(), describe(ops)
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return err
 	}
-	a, err := v.CreateApproval(ctx, op, string(b), who)
+	a, err := v.CreateApproval(ctx, vault.ApprovalRequest{Operation: opNames(ops), Detail: string(b),
+		Requester: p.Name, RequesterChain: p.Lineage, TTL: d.cfg.ApprovalTTL.Duration})
 	if err != nil {
 		return err
 	}
-	d.log.Info("approval requested", "vault", v.Name(), "request", a.ID, "operation", op, "by", who)
+	d.log.Info("approval requested", "vault", v.Name(), "request", a.ID, "operation", a.Operation, "by", p.Name)
 	return &Error{Code: CodeApprovalRequired, Request: a.ID,
-		Message: fmt.Sprintf("%s in vault %q needs a second approval (multi-user approval is on)", summary, v.Name())}
+		Message: fmt.Sprintf("%s in vault %q needs a security admin's approval (multi-user approval is on; the request expires at %s)",
+			detail.Summary, v.Name(), a.ExpiresAt().UTC().Format("2006-01-02 15:04 MST"))}
 }
 
+// mayApprove is the approver rule: a different principal, not created by
+// the requester (directly or through tokens it created), and not the
+// requester's creator either; within its vault scope.
+func mayApprove(p *Principal, a vault.Approval) error {
+	switch {
+	case p.Name == a.Requester:
+		return Errf(CodeForbidden, "request %s was made by %s, who cannot approve it: another security admin must run \"rewind approve %s\"", a.ID, p.Name, a.ID)
+	case slices.Contains(p.Lineage, a.Requester):
+		return Errf(CodeForbidden, "%s was created by %s (directly or through tokens it created), who made request %s, so it cannot approve it: a security admin independent of the requester must", p.Name, a.Requester, a.ID)
+	case slices.Contains(a.RequesterChain, p.Name):
+		return Errf(CodeForbidden, "request %s was made by %s, which %s created (directly or through tokens it created), so %s cannot approve it", a.ID, a.Requester, p.Name, p.Name)
+	}
+	return nil
+}
+
+// approvalView is a request as the API shows it.
+type approvalView struct {
+	vault.Approval
+	Vault   string     `json:"vault"`
+	State   string     `json:"state"`
+	Summary string     `json:"summary"`
+	Request *pendingOp `json:"request,omitempty"`
+}
+
+func (d *Daemon) viewApproval(vaultName string, a vault.Approval) approvalView {
+	view := approvalView{Vault: vaultName, State: a.State(d.now())}
+	var op pendingOp
+	if err := json.Unmarshal([]byte(a.Detail), &op); err == nil {
+		view.Request, view.Summary = &op, op.Summary
+	}
+	a.Detail, a.Expires = "", a.ExpiresAt()
+	view.Approval = a
+	return view
+}
+
+// hApprovals lists the requests of the vaults the caller may see, oldest
+// first; ?state=pending|approved|rejected|expired filters them.
 func (d *Daemon) hApprovals(r *http.Request) (any, error) {
-	var out []vault.Approval
-	for _, info := range d.host.List(r.Context()) {
+	ctx, want := r.Context(), r.URL.Query().Get("state")
+	out := []approvalView{}
+	for _, info := range d.visibleVaults(ctx) {
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
 			continue
 		}
-		list, err := v.Approvals(r.Context(), true)
+		list, err := v.Approvals(ctx, false)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, list...)
+		for _, a := range list {
+			if view := d.viewApproval(v.Name(), a); want == "" || view.State == want {
+				out = append(out, view)
+			}
+		}
 	}
 	return out, nil
 }
 
-// hApprove records the approval (never by the requester) and carries the
-// operation out as a job that names both principals.
-func (d *Daemon) hApprove(r *http.Request) (any, error) {
-	ctx, id, who := r.Context(), r.PathValue("id"), principalName(r)
-	v, a, err := d.findApproval(ctx, id)
+func (d *Daemon) hApproval(r *http.Request) (any, error) {
+	v, a, err := d.findApproval(r.Context(), r.PathValue("id"))
 	if err != nil {
+		return nil, err
+	}
+	return d.viewApproval(v.Name(), a), nil
+}
+
+// hReject records a security admin's rejection; the request can no longer
+// be approved.
+func (d *Daemon) hReject(r *http.Request) (any, error) {
+	var req RejectRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	v, a, err := d.findApproval(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if a, err = v.Reject(r.Context(), a.ID, principalName(r), req.Reason); err != nil {
+		return nil, err
+	}
+	d.log.Info("approval rejected", "vault", v.Name(), "request", a.ID, "by", a.RejectedBy)
+	return d.viewApproval(v.Name(), a), nil
+}
+
+// hApprove records the approval (never by the requester or anyone it
+// created) and carries the operation out, recorded with both principals.
+func (d *Daemon) hApprove(r *http.Request) (any, error) {
+	ctx, p := r.Context(), principalFrom(r.Context())
+	v, a, err := d.findApproval(ctx, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if err := mayApprove(p, a); err != nil {
 		return nil, err
 	}
 	var op pendingOp
 	if err := json.Unmarshal([]byte(a.Detail), &op); err != nil {
-		return nil, fmt.Errorf("approval request %s is damaged: %w", id, err)
+		return nil, fmt.Errorf("approval request %s is damaged: %w", a.ID, err)
 	}
-	if a, err = v.Approve(ctx, id, who); err != nil {
+	if a, err = v.Approve(ctx, a.ID, p.Name); err != nil {
 		return nil, err
 	}
-	job, err := v.CreateJob(ctx, vault.Job{Type: jobTypeOf(a.Operation), Vault: v.Name(), Item: op.Target,
-		RequestedBy: a.Requester, ApprovedBy: []string{who}, Detail: op.Summary})
+	d.log.Info("approval granted", "vault", v.Name(), "request", a.ID, "operation", a.Operation, "requester", a.Requester, "by", p.Name)
+	if op.Restore != nil {
+		return d.carryOutRestore(ctx, v, a, op)
+	}
+	job, err := v.CreateJob(ctx, vault.Job{Type: jobTypeOf(op), Vault: v.Name(), Item: op.Target,
+		RequestedBy: a.Requester, ApprovedBy: []string{p.Name}, Detail: op.Summary})
 	if err != nil {
 		return nil, err
 	}
@@ -87,14 +171,12 @@ func (d *Daemon) hApprove(r *http.Request) (any, error) {
 	if _, err := v.FinishJob(context.WithoutCancel(ctx), job.ID, opErr); err != nil {
 		d.log.Error("record approved job", "job", job.ID, "err", err)
 	}
-	if opErr != nil {
-		return nil, opErr
-	}
-	return res, nil
+	return res, opErr
 }
 
+// findApproval finds request id in the vaults the caller may see.
 func (d *Daemon) findApproval(ctx context.Context, id string) (*vault.Vault, vault.Approval, error) {
-	for _, info := range d.host.List(ctx) {
+	for _, info := range d.visibleVaults(ctx) {
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
 			continue
@@ -103,14 +185,14 @@ func (d *Daemon) findApproval(ctx context.Context, id string) (*vault.Vault, vau
 			return v, a, nil
 		}
 	}
-	return nil, vault.Approval{}, Errf(CodeNotFound, "approval request %q not found: \"rewind approvals\" lists pending ones", id)
+	return nil, vault.Approval{}, Errf(CodeNotFound, "approval request %q not found: \"rewind approvals\" lists them", id)
 }
 
-func jobTypeOf(op string) vault.JobType {
-	switch op {
-	case opStopDelete:
+func jobTypeOf(op pendingOp) vault.JobType {
+	switch {
+	case op.StopDelete:
 		return vault.JobStop
-	case opPolicyChange:
+	case op.Policy != nil:
 		return vault.JobConfigure
 	}
 	return vault.JobConfigVault
@@ -118,18 +200,24 @@ func jobTypeOf(op string) vault.JobType {
 
 func (d *Daemon) carryOut(ctx context.Context, v *vault.Vault, a vault.Approval, op pendingOp) (any, error) {
 	who := a.Requester + " (approved by " + a.ApprovedBy + ")"
-	switch a.Operation {
-	case opVaultSettings:
-		if op.Settings != nil {
-			return d.applySettings(ctx, v, *op.Settings, who)
-		}
-	case opPolicyChange:
-		if op.Policy != nil {
-			return d.applyPolicy(ctx, v, op.Target, *op.Policy, who)
-		}
-	case opStopDelete:
+	switch {
+	case op.Settings != nil:
+		return d.applySettings(ctx, v, *op.Settings, who)
+	case op.Policy != nil:
+		return d.applyPolicy(ctx, v, op.Target, *op.Policy, who)
+	case op.StopDelete || a.Operation == legacyStopDelete:
 		it, err := v.StopProtection(ctx, op.Target, true, who)
 		return viewItem(v.Name(), it, nil), err
 	}
 	return nil, fmt.Errorf("approval request %s has an operation this daemon does not know: %q", a.ID, a.Operation)
+}
+
+// carryOutRestore queues the approved restore as its own job, which names
+// both principals.
+func (d *Daemon) carryOutRestore(ctx context.Context, v *vault.Vault, a vault.Approval, op pendingOp) (any, error) {
+	it, err := v.Item(ctx, op.Target)
+	if err != nil {
+		return nil, err
+	}
+	return d.queueRestore(ctx, v, it, *op.Restore, vault.Job{RequestedBy: a.Requester, ApprovedBy: []string{a.ApprovedBy}})
 }

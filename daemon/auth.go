@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os/user"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,6 +40,19 @@ func ParseRole(s string) (Role, error) {
 type Principal struct {
 	Name  string
 	Roles []Role
+	// Root is true for uid 0 on the unix socket (it may bootstrap the first
+	// security-admin token).
+	Root bool
+	// Lineage is who created this principal, nearest first: a token's
+	// creator, that creator's creator, … (empty for socket peers).
+	Lineage []string
+	// Vaults confines a token to these vaults; empty means every vault.
+	Vaults []string
+}
+
+// InScope reports whether p may touch vault name at all.
+func (p Principal) InScope(name string) bool {
+	return len(p.Vaults) == 0 || slices.Contains(p.Vaults, name)
 }
 
 // Can reports whether p holds need (or a role that includes it).
@@ -62,8 +77,9 @@ func principalFrom(ctx context.Context) *Principal {
 }
 
 // peerPrincipal decides a unix-socket peer's principal from SO_PEERCRED: root
-// and members of the socket group are admins (and security admins); anyone
-// else gets nothing (the socket's 0660 mode keeps them out anyway).
+// and members of the socket group are admins; anyone else gets nothing (the
+// socket's 0660 mode keeps them out anyway). Security admins are added by
+// withSecurityAdmin, from the config.
 func peerPrincipal(c net.Conn, group string) *Principal {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
@@ -80,9 +96,9 @@ func peerPrincipal(c net.Conn, group string) *Principal {
 	if err != nil || cred == nil {
 		return nil
 	}
-	p := &Principal{Name: userName(cred.Uid)}
+	p := &Principal{Name: userName(cred.Uid), Root: cred.Uid == 0}
 	if cred.Uid == 0 || inGroup(cred.Uid, cred.Gid, group) {
-		p.Roles = []Role{RoleAdmin, RoleSecurityAdmin}
+		p.Roles = []Role{RoleAdmin}
 	}
 	return p
 }
@@ -113,4 +129,16 @@ func inGroup(uid, gid uint32, group string) bool {
 		}
 	}
 	return false
+}
+
+// withSecurityAdmin adds the security-admin role to a socket peer whose unix
+// user the config names in security_admins.
+func withSecurityAdmin(p *Principal, names []string) *Principal {
+	if p == nil {
+		return nil
+	}
+	if name, ok := strings.CutPrefix(p.Name, "user:"); ok && slices.Contains(names, name) {
+		p.Roles = append(p.Roles, RoleSecurityAdmin)
+	}
+	return p
 }

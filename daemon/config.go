@@ -20,18 +20,23 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string                 `toml:"data"`
-	Socket          string                 `toml:"socket"`
-	SocketGroup     string                 `toml:"socket_group"`
-	LogLevel        string                 `toml:"log_level"`
-	MaxJobsPerVault int                    `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
-	MountExpire     Duration               `toml:"mount_expire"`
-	SweepAt         string                 `toml:"sweep_at"`
-	MetricsListen   string                 `toml:"metrics_listen"`
-	MemoryLimit     string                 `toml:"memory_limit"`
-	TCP             TCPConfig              `toml:"tcp"`
-	Vaults          map[string]VaultConfig `toml:"vaults"`
+	Data            string    `toml:"data"`
+	Socket          string    `toml:"socket"`
+	SocketGroup     string    `toml:"socket_group"`
+	LogLevel        string    `toml:"log_level"`
+	MaxJobsPerVault int       `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration  `toml:"shutdown_timeout"`
+	MountExpire     Duration  `toml:"mount_expire"`
+	SweepAt         string    `toml:"sweep_at"`
+	MetricsListen   string    `toml:"metrics_listen"`
+	MemoryLimit     string    `toml:"memory_limit"`
+	TCP             TCPConfig `toml:"tcp"`
+	// SecurityAdmins are unix users who, on the socket, hold the
+	// security-admin role (approve or reject critical operations).
+	SecurityAdmins []string `toml:"security_admins"`
+	// ApprovalTTL is how long an approval request stays approvable.
+	ApprovalTTL Duration               `toml:"approval_ttl"`
+	Vaults      map[string]VaultConfig `toml:"vaults"`
 }
 
 // TCPConfig enables the API over TCP with TLS and bearer tokens.
@@ -75,6 +80,7 @@ func DefaultConfig() Config {
 		MountExpire:     Duration{12 * time.Hour},
 		SweepAt:         "03:00",
 		MemoryLimit:     "160MiB",
+		ApprovalTTL:     Duration{24 * time.Hour},
 	}
 }
 
@@ -133,6 +139,14 @@ func (c *Config) validate(where string) error {
 	}
 	if _, err := parseSize(c.MemoryLimit); err != nil {
 		return fmt.Errorf("%s: memory_limit: %w", where, err)
+	}
+	if c.ApprovalTTL.Duration < time.Minute || c.ApprovalTTL.Duration > 30*24*time.Hour {
+		return fmt.Errorf("%s: approval_ttl = %s: want 1m to 720h", where, c.ApprovalTTL.Duration)
+	}
+	for _, name := range c.SecurityAdmins {
+		if name == "" || strings.ContainsAny(name, ": \t") {
+			return fmt.Errorf("%s: security_admins entry %q: want a unix user name", where, name)
+		}
 	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)

@@ -38,6 +38,8 @@ type Daemon struct {
 
 	// unlockMu serialises unlocks, so two clients cannot race a vault's key.
 	unlockMu sync.Mutex
+	// unlockFails slows down passphrase guessing, per principal.
+	unlockFails failLimiter
 }
 
 // Options tune a daemon for tests; the zero value is production.

@@ -20,6 +20,8 @@ const (
 	CodeUnauthenticated  Code = "unauthenticated"
 	CodeForbidden        Code = "forbidden"
 	CodeApprovalRequired Code = "approval_required"
+	CodeWrongPassphrase  Code = "wrong_passphrase"
+	CodeRateLimited      Code = "rate_limited" // too many failures: retry after RetryAfter seconds
 	CodeInternal         Code = "internal"
 	CodeUnavailable      Code = "unavailable"
 )
@@ -32,6 +34,9 @@ type Error struct {
 	// Request is set with CodeApprovalRequired: the approval request to pass
 	// to "rewind approve".
 	Request string `json:"request,omitempty"`
+	// RetryAfter is set with CodeRateLimited: seconds to wait (also sent as
+	// the Retry-After header).
+	RetryAfter int `json:"retry_after,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -56,8 +61,10 @@ func (c Code) HTTPStatus() int {
 		return http.StatusUnprocessableEntity
 	case CodeUnauthenticated:
 		return http.StatusUnauthorized
-	case CodeForbidden:
+	case CodeForbidden, CodeWrongPassphrase:
 		return http.StatusForbidden
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
 	case CodeApprovalRequired:
 		return http.StatusAccepted
 	case CodeUnavailable:
@@ -79,7 +86,7 @@ func ExitCode(err error) int {
 		return 2
 	case CodeNotFound:
 		return 4
-	case CodeUnauthenticated, CodeForbidden:
+	case CodeUnauthenticated, CodeForbidden, CodeWrongPassphrase, CodeRateLimited:
 		return 5
 	case CodeLocked:
 		return 6

@@ -14,6 +14,9 @@ type AttachRequest struct {
 
 func (d *Daemon) hAttach(r *http.Request) (any, error) {
 	var req AttachRequest
+	if err := hostWide(r.Context(), "attach a vault"); err != nil {
+		return nil, err
+	}
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

@@ -120,7 +120,7 @@ func (d *Daemon) findItem(r *http.Request) (*vault.Vault, vault.Item, error) {
 // lookupItem finds item name in vaultName, or in whichever vault holds it.
 func (d *Daemon) lookupItem(ctx context.Context, vaultName, name string) (*vault.Vault, vault.Item, error) {
 	if vaultName != "" {
-		v, err := d.host.Vault(vaultName)
+		v, err := d.scopedVault(ctx, vaultName)
 		if err != nil {
 			return nil, vault.Item{}, err
 		}
@@ -129,7 +129,7 @@ func (d *Daemon) lookupItem(ctx context.Context, vaultName, name string) (*vault
 	}
 	var found []*vault.Vault
 	var item vault.Item
-	for _, info := range d.host.List(ctx) {
+	for _, info := range d.visibleVaults(ctx) {
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
 			continue
@@ -153,7 +153,7 @@ func (d *Daemon) lookupItem(ctx context.Context, vaultName, name string) (*vault
 
 func (d *Daemon) hItems(r *http.Request) (any, error) {
 	out := []itemView{}
-	for _, info := range d.host.List(r.Context()) {
+	for _, info := range d.visibleVaults(r.Context()) {
 		if vn := r.URL.Query().Get("vault"); vn != "" && vn != info.Name {
 			continue
 		}
@@ -257,13 +257,16 @@ func (d *Daemon) hStop(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	if req.DeleteData {
-		if err := d.needApproval(r.Context(), v, opStopDelete, "stop protection of "+it.Name+" and delete its data", principalName(r), pendingOp{Target: it.Name}); err != nil {
-			return nil, err
-		}
-	}
 	if d.jobs.isBusy(itemKey(v.Name(), it.Name)) {
 		return nil, Errf(CodeConflict, "a job of %s is running: wait for it or cancel it (\"rewind jobs --item %s\")", it.Name, it.Name)
+	}
+	if err := v.CheckStop(r.Context(), it.Name, req.DeleteData); err != nil {
+		return nil, err
+	}
+	if req.DeleteData {
+		if err := d.guard(r.Context(), v, []critical{critStopDelete}, pendingOp{Target: it.Name, StopDelete: true}); err != nil {
+			return nil, err
+		}
 	}
 	it, err = v.StopProtection(r.Context(), it.Name, req.DeleteData, principalName(r))
 	if err != nil {

@@ -22,7 +22,7 @@ func viewJob(j vault.Job) jobView {
 func (d *Daemon) hJobs(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	out := []jobView{}
-	for _, info := range d.host.List(r.Context()) {
+	for _, info := range d.visibleVaults(r.Context()) {
 		if vn := q.Get("vault"); vn != "" && vn != info.Name {
 			continue
 		}
@@ -45,7 +45,7 @@ func (d *Daemon) hJobs(r *http.Request) (any, error) {
 // findJob looks a job up in every vault.
 func (d *Daemon) findJob(r *http.Request) (*vault.Vault, vault.Job, error) {
 	id := r.PathValue("id")
-	for _, info := range d.host.List(r.Context()) {
+	for _, info := range d.visibleVaults(r.Context()) {
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
 			continue
@@ -82,7 +82,7 @@ func (d *Daemon) hCancel(r *http.Request) (any, error) {
 	return viewJob(j), nil
 }
 
-func (d *Daemon) hMounts(r *http.Request) (any, error) { return d.mounts.list(), nil }
+func (d *Daemon) hMounts(r *http.Request) (any, error) { return d.visibleMounts(r.Context()), nil }
 
 func (d *Daemon) hMount(r *http.Request) (any, error) {
 	var req MountRequest
@@ -95,9 +95,9 @@ func (d *Daemon) hMount(r *http.Request) (any, error) {
 	case req.Item != "":
 		v, _, err = d.lookupItem(r.Context(), req.Vault, req.Item)
 	case req.Vault != "":
-		v, err = d.host.Vault(req.Vault)
+		v, err = d.scopedVault(r.Context(), req.Vault)
 	default:
-		v, err = d.host.Vault("default")
+		v, err = d.scopedVault(r.Context(), "default")
 	}
 	if err != nil {
 		return nil, err
@@ -110,34 +110,11 @@ func (d *Daemon) hUnmount(r *http.Request) (any, error) {
 	if mp == "" {
 		return nil, Errf(CodeInvalid, "unmount needs ?path=MOUNTPOINT")
 	}
+	if !d.mountVisible(r.Context(), mp) {
+		return nil, Errf(CodeNotFound, "nothing of yours is mounted on %s: \"rewind mounts\" lists the mounts", mp)
+	}
 	if err := d.mounts.unmount(mp); err != nil {
 		return nil, err
 	}
 	return map[string]string{"unmounted": mp}, nil
-}
-
-func (d *Daemon) hTokens(r *http.Request) (any, error) { return d.tokens.list(), nil }
-
-func (d *Daemon) hCreateToken(r *http.Request) (any, error) {
-	var req TokenRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	role, err := ParseRole(req.Role)
-	if err != nil {
-		return nil, err
-	}
-	t, secret, err := d.tokens.create(role, principalName(r), d.now())
-	if err != nil {
-		return nil, err
-	}
-	d.log.Info("token created", "token", t.ID, "role", role, "by", principalName(r))
-	return TokenCreated{TokenInfo: t, Secret: secret}, nil
-}
-
-func (d *Daemon) hRevokeToken(r *http.Request) (any, error) {
-	if err := d.tokens.revoke(r.PathValue("id")); err != nil {
-		return nil, err
-	}
-	return map[string]string{"revoked": r.PathValue("id")}, nil
 }

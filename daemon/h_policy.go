@@ -144,8 +144,8 @@ func (d *Daemon) hUpdatePolicy(r *http.Request) (any, error) {
 		return nil, err
 	}
 	if s, _ := v.Settings(); spec.Retention.Shortens(cur.Retention) && !s.Immutability.Guarded() {
-		err := d.needApproval(r.Context(), v, opPolicyChange, "shorten the retention of policy "+name, principalName(r), pendingOp{Target: name, Policy: &req})
-		if err != nil {
+		// (on an immutable vault storePolicy refuses the shortening at once)
+		if err := d.guard(r.Context(), v, []critical{critRetentionShorten}, pendingOp{Target: name, Policy: &req}); err != nil {
 			return nil, err
 		}
 	}

@@ -30,8 +30,8 @@ type itemStat struct {
 
 func (d *Daemon) hStatus(r *http.Request) (any, error) {
 	ctx := r.Context()
-	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.mounts.list()}
-	for _, info := range d.host.List(ctx) {
+	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.visibleMounts(ctx)}
+	for _, info := range d.visibleVaults(ctx) {
 		view := viewVault(info)
 		v, err := d.host.Vault(info.Name)
 		if err != nil {
@@ -79,6 +79,9 @@ func (d *Daemon) degraded(ctx context.Context, v *vault.Vault) bool {
 func (d *Daemon) hLogLevel(r *http.Request) (any, error) {
 	var req struct {
 		Level string `json:"level"`
+	}
+	if err := hostWide(r.Context(), "change the log level"); err != nil {
+		return nil, err
 	}
 	if err := decode(r, &req); err != nil {
 		return nil, err

@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 
+	"github.com/rewind-backup/rewind/blockstore"
 	"github.com/rewind-backup/rewind/vault"
 )
 
@@ -25,7 +27,7 @@ func viewVault(info vault.VaultInfo) vaultView {
 }
 
 func (d *Daemon) hVaults(r *http.Request) (any, error) {
-	infos := d.host.List(r.Context())
+	infos := d.visibleVaults(r.Context())
 	out := make([]vaultView, len(infos))
 	for i, info := range infos {
 		out[i] = viewVault(info)
@@ -43,6 +45,9 @@ func (d *Daemon) hVault(r *http.Request) (any, error) {
 
 func (d *Daemon) hCreateVault(r *http.Request) (any, error) {
 	var req CreateVaultRequest
+	if err := hostWide(r.Context(), "create a vault"); err != nil {
+		return nil, err
+	}
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -89,15 +94,26 @@ func (d *Daemon) hUnlock(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	who := principalName(r)
+	if wait := d.unlockFails.wait(who, d.now()); wait > 0 {
+		return nil, rateLimited(who, wait)
+	}
 	d.unlockMu.Lock()
 	defer d.unlockMu.Unlock()
-	if !v.Locked() {
-		return viewVault(v.Info(r.Context())), nil
-	}
+	wasLocked := v.Locked()
+	// Always checked, also on an unlocked vault: "unlocked" means the
+	// passphrase is right.
 	if err := v.Unlock([]byte(req.Passphrase)); err != nil {
+		if errors.Is(err, blockstore.ErrWrongPassphrase) {
+			d.unlockFails.fail(who, d.now())
+			d.log.Warn("wrong passphrase", "vault", v.Name(), "by", who)
+		}
 		return nil, err
 	}
-	d.log.Info("vault unlocked", "vault", v.Name(), "by", principalName(r))
+	d.unlockFails.reset(who)
+	if wasLocked {
+		d.log.Info("vault unlocked", "vault", v.Name(), "by", who)
+	}
 	return viewVault(v.Info(r.Context())), nil
 }
 
@@ -130,26 +146,41 @@ func (d *Daemon) hVaultSettings(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if crit := criticalSettings(v, req); crit != "" {
-		if err := d.needApproval(r.Context(), v, opVaultSettings, crit, principalName(r), pendingOp{Settings: &req}); err != nil {
-			return nil, err
-		}
+	if err := v.CheckSettings(settingsChange(req)); err != nil {
+		return nil, err // impossible: refused at once, never queued
+	}
+	s, err := v.Settings()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.guard(r.Context(), v, criticalSettings(s, req), pendingOp{Settings: &req}); err != nil {
+		return nil, err
 	}
 	return d.applySettings(r.Context(), v, req, principalName(r))
 }
 
-func criticalSettings(v *vault.Vault, req VaultSettingsRequest) string {
-	s, err := v.Settings()
-	if err != nil {
-		return ""
+func settingsChange(req VaultSettingsRequest) vault.SettingsChange {
+	c := vault.SettingsChange{SoftDeleteDays: req.SoftDeleteDays, MultiUserApproval: req.MultiUserApproval}
+	if req.Immutability != nil {
+		m := vault.Immutability(*req.Immutability)
+		c.Immutability = &m
 	}
-	if req.Immutability != nil && vault.Immutability(*req.Immutability) == vault.ImmutabilityOff && s.Immutability != vault.ImmutabilityOff {
-		return "turn immutability off"
+	return c
+}
+
+// criticalSettings lists the critical operations req would do to settings s.
+func criticalSettings(s vault.Settings, req VaultSettingsRequest) []critical {
+	var ops []critical
+	if req.MultiUserApproval != nil && !*req.MultiUserApproval && s.MultiUserApproval {
+		ops = append(ops, critMUAOff)
 	}
-	if req.SoftDeleteDays != nil && *req.SoftDeleteDays == 0 && s.SoftDeleteDays != 0 {
-		return "disable soft delete"
+	if req.Immutability != nil && vault.Immutability(*req.Immutability) == vault.ImmutabilityOff && s.Immutability == vault.ImmutabilityOn {
+		ops = append(ops, critImmutabilityOff)
 	}
-	return ""
+	if n := req.SoftDeleteDays; n != nil && s.SoftDeleteDays != 0 && (*n == 0 || *n < s.SoftDeleteDays) {
+		ops = append(ops, critSoftDeleteShorten)
+	}
+	return ops
 }
 
 func (d *Daemon) applySettings(ctx context.Context, v *vault.Vault, req VaultSettingsRequest, who string) (any, error) {

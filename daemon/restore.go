@@ -23,18 +23,36 @@ func (d *Daemon) hRestore(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	if v.Locked() {
-		return nil, lockedError(v.Name())
+	if _, err := prepareRestore(r.Context(), v, it, &req); err != nil {
+		return nil, err // impossible: refused at once, never queued for approval
 	}
-	if err := checkRestore(it, &req); err != nil {
+	if err := d.guard(r.Context(), v, restoreCritical(it, req), pendingOp{Target: it.Name, Restore: &req}); err != nil {
 		return nil, err
 	}
-	p, err := v.Point(r.Context(), it.Name, pointID(req.Point))
+	return d.queueRestore(r.Context(), v, it, req, vault.Job{RequestedBy: principalName(r)})
+}
+
+// prepareRestore checks req against the vault and item and returns the point
+// it restores.
+func prepareRestore(ctx context.Context, v *vault.Vault, it vault.Item, req *RestoreRequest) (vault.Point, error) {
+	if v.Locked() {
+		return vault.Point{}, lockedError(v.Name())
+	}
+	if err := checkRestore(it, req); err != nil {
+		return vault.Point{}, err
+	}
+	return v.Point(ctx, it.Name, pointID(req.Point))
+}
+
+// queueRestore submits restore req of it as a job; job carries who asked
+// (and approved).
+func (d *Daemon) queueRestore(ctx context.Context, v *vault.Vault, it vault.Item, req RestoreRequest, job vault.Job) (any, error) {
+	p, err := prepareRestore(ctx, v, it, &req)
 	if err != nil {
 		return nil, err
 	}
-	job := vault.Job{Type: vault.JobRestore, Vault: v.Name(), Item: it.Name, Point: p.ID,
-		RequestedBy: principalName(r), Detail: req.Kind + " → " + restoreTarget(it, req)}
+	job.Type, job.Vault, job.Item, job.Point = vault.JobRestore, v.Name(), it.Name, p.ID
+	job.Detail = req.Kind + " → " + restoreTarget(it, req)
 	return d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
 		return d.runRestore(ctx, jc, v, it, p, req)
 	})

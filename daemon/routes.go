@@ -55,11 +55,21 @@ func (d *Daemon) routes() {
 	d.route("POST /v1/mounts", RoleReader, d.hMount)
 	d.route("DELETE /v1/mounts", RoleReader, d.hUnmount)
 
-	d.route("GET /v1/tokens", RoleAdmin, d.hTokens)
-	d.route("POST /v1/tokens", RoleAdmin, d.hCreateToken)
-	d.route("DELETE /v1/tokens/{id}", RoleAdmin, d.hRevokeToken)
-	d.route("GET /v1/approvals", RoleReader, d.hApprovals)
+	d.securityRoutes()
+}
+
+// securityRoutes are the token and approval endpoints (API.md "Approvals
+// and security admins"): admins manage the tokens of the four ordered
+// roles, security admins the security-admin tokens and the approvals.
+func (d *Daemon) securityRoutes() {
+	adminOrSA := []Role{RoleAdmin, RoleSecurityAdmin}
+	d.routeAny("GET /v1/tokens", adminOrSA, d.hTokens)
+	d.routeAny("POST /v1/tokens", adminOrSA, d.hCreateToken)
+	d.routeAny("DELETE /v1/tokens/{id}", adminOrSA, d.hRevokeToken)
+	d.route("GET /v1/approvals", RoleSecurityAdmin, d.hApprovals)
+	d.route("GET /v1/approvals/{id}", RoleSecurityAdmin, d.hApproval)
 	d.route("POST /v1/approvals/{id}/approve", RoleSecurityAdmin, d.hApprove)
+	d.route("POST /v1/approvals/{id}/reject", RoleSecurityAdmin, d.hReject)
 }
 
 // apiError turns any error into the API's error body: catalog refusals keep
@@ -78,9 +88,9 @@ func (d *Daemon) apiError(err error) *Error {
 		kind error
 		code Code
 	}{
-		{vault.ErrNotFound, CodeNotFound}, {vault.ErrExists, CodeExists}, {vault.ErrInvalid, CodeInvalid},
+		{blockstore.ErrWrongPassphrase, CodeWrongPassphrase}, {vault.ErrNotFound, CodeNotFound}, {vault.ErrExists, CodeExists}, {vault.ErrInvalid, CodeInvalid},
 		{vault.ErrLocked, CodeLocked}, {blockstore.ErrLocked, CodeLocked}, {vault.ErrImmutable, CodeRefused},
-		{vault.ErrConflict, CodeConflict}, {blockstore.ErrWrongPassphrase, CodeInvalid},
+		{vault.ErrConflict, CodeConflict},
 	} {
 		if errors.Is(err, m.kind) {
 			return &Error{Code: m.code, Message: msg}
@@ -95,7 +105,7 @@ func lockedError(name string) *Error {
 
 // vaultOf finds the vault named in the path.
 func (d *Daemon) vaultOf(r *http.Request) (*vault.Vault, error) {
-	return d.host.Vault(r.PathValue("vault"))
+	return d.scopedVault(r.Context(), r.PathValue("vault"))
 }
 
 func principalName(r *http.Request) string {

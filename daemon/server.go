@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,14 +28,24 @@ type handlerFunc func(r *http.Request) (any, error)
 
 // route registers pattern (Go 1.22 ServeMux syntax) needing role.
 func (d *Daemon) route(pattern string, need Role, h handlerFunc) {
+	d.routeAny(pattern, []Role{need}, h)
+}
+
+// routeAny registers pattern for principals holding any of needs.
+func (d *Daemon) routeAny(pattern string, needs []Role, h handlerFunc) {
+	need := needs[0]
 	d.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
 		if p == nil {
 			writeError(w, Errf(CodeUnauthenticated, "no credentials: use the unix socket as root or a member of group %q, or send a bearer token over TCP", d.cfg.SocketGroup))
 			return
 		}
-		if !p.Can(need) {
+		if !slices.ContainsFunc(needs, p.Can) {
 			writeError(w, Errf(CodeForbidden, "%s may not do this: it needs the %s role", p.Name, need))
+			return
+		}
+		if vn := r.PathValue("vault"); vn != "" && !p.InScope(vn) {
+			writeError(w, Errf(CodeNotFound, "vault %q not found: \"rewind vault list\" shows the vaults", vn))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -77,7 +88,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Code.HTTPStatus(), e) }
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeJSON(w, e.Code.HTTPStatus(), e)
+}
 
 // decode reads a JSON request body into v, refusing unknown fields.
 func decode(r *http.Request, v any) error {
@@ -142,7 +158,7 @@ func (d *Daemon) serveUnix(ln net.Listener) *http.Server {
 	srv := &http.Server{
 		Handler: d.mux,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return withPrincipal(ctx, peerPrincipal(c, d.cfg.SocketGroup))
+			return withPrincipal(ctx, withSecurityAdmin(peerPrincipal(c, d.cfg.SocketGroup), d.cfg.SecurityAdmins))
 		},
 		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}

@@ -40,8 +40,7 @@ func (d *Daemon) tokenAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if secret := bearer(r); secret != "" {
 			if t, ok := d.tokens.lookup(secret); ok {
-				p := &Principal{Name: "token:" + t.ID, Roles: []Role{t.Role}}
-				r = r.WithContext(withPrincipal(r.Context(), p))
+				r = r.WithContext(withPrincipal(r.Context(), t.principal()))
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -16,13 +16,24 @@ import (
 )
 
 // TokenInfo describes an API token; the secret itself is shown once, at
-// creation, and only its SHA-256 is stored.
+// creation, and only its SHA-256 is stored. By is the principal that created
+// it and Lineage that principal's own creators (nearest first), so approvals
+// can refuse a principal created by the requester. Vaults, when not empty,
+// confines the token to those vaults.
 type TokenInfo struct {
 	ID      string    `json:"id"`
 	Role    Role      `json:"role"`
 	Created time.Time `json:"created"`
 	By      string    `json:"created_by"`
+	Lineage []string  `json:"lineage,omitempty"`
+	Vaults  []string  `json:"vaults,omitempty"`
 	Hash    string    `json:"hash,omitempty"`
+}
+
+// principal is the API principal a request with this token acts as.
+func (t TokenInfo) principal() *Principal {
+	return &Principal{Name: "token:" + t.ID, Roles: []Role{t.Role},
+		Lineage: append([]string{t.By}, t.Lineage...), Vaults: t.Vaults}
 }
 
 // tokenStore keeps tokens in <data>/tokens.json (0600), hashed.
@@ -47,11 +58,13 @@ func openTokens(dataDir string) (*tokenStore, error) {
 	return ts, nil
 }
 
-// create makes a token with role and returns its secret ("rwd_<id>_<secret>").
-func (ts *tokenStore) create(role Role, by string, now time.Time) (TokenInfo, string, error) {
+// create makes a token like spec (ID, Created and Hash are set here) and
+// returns it with its secret ("rwd_<id>_<secret>").
+func (ts *tokenStore) create(spec TokenInfo, now time.Time) (TokenInfo, string, error) {
 	id, secret := randHex(6), randHex(24)
 	full := "rwd_" + id + "_" + secret
-	t := TokenInfo{ID: id, Role: role, Created: now.UTC(), By: by, Hash: hashToken(full)}
+	t := spec
+	t.ID, t.Created, t.Hash = id, now.UTC(), hashToken(full)
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.tokens = append(ts.tokens, t)
@@ -61,6 +74,28 @@ func (ts *tokenStore) create(role Role, by string, now time.Time) (TokenInfo, st
 	}
 	t.Hash = ""
 	return t, full, nil
+}
+
+// hasRole reports whether any token holds role.
+func (ts *tokenStore) hasRole(role Role) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, t := range ts.tokens {
+		if t.Role == role {
+			return true
+		}
+	}
+	return false
+}
+
+// get returns token id (without its hash).
+func (ts *tokenStore) get(id string) (TokenInfo, error) {
+	for _, t := range ts.list() {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return TokenInfo{}, Errf(CodeNotFound, "token %q not found: see \"rewind token list\"", id)
 }
 
 func (ts *tokenStore) list() []TokenInfo {

@@ -31,4 +31,13 @@ type Approval struct {
 	Created    time.Time `json:"created"`
 	ApprovedBy string    `json:"approved_by,omitempty"`
 	Approved   time.Time `json:"approved,omitzero"`
+	// RequesterChain is who created the requester, nearest first (a token's
+	// creator, that creator's creator…): none of them may approve.
+	RequesterChain []string `json:"requester_chain,omitempty"`
+	// Expires is when the request stops being approvable (zero in records
+	// written before expiry existed: Created + DefaultApprovalTTL).
+	Expires    time.Time `json:"expires,omitzero"`
+	RejectedBy string    `json:"rejected_by,omitempty"`
+	Rejected   time.Time `json:"rejected,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
 }

@@ -34,7 +34,7 @@ func TestEverythingPersistsAcrossReopen(t *testing.T) {
 	bw := Bandwidth{WorkRate: MinRate, OffRate: 0, WorkDays: []time.Weekday{time.Monday}, WorkStart: "08:00", WorkEnd: "18:00", Zone: "Europe/Berlin"}
 	_, err = v.SetBandwidth(ctx, bw, "alice")
 	must(t, err)
-	req, err := v.CreateApproval(ctx, "disable soft delete", "", "alice")
+	req, err := v.CreateApproval(ctx, ApprovalRequest{Operation: "disable soft delete", Requester: "alice"})
 	must(t, err)
 	must(t, h.Close())
 

@@ -153,3 +153,14 @@ func (v *Vault) Undelete(ctx context.Context, name, principal string) (Item, err
 	}
 	return it, t.commit()
 }
+
+// CheckStop reports the refusal StopProtection(name, deleteData) would give
+// now, changing nothing: the daemon refuses an impossible stop at once
+// instead of queueing it for approval.
+func (v *Vault) CheckStop(ctx context.Context, name string, deleteData bool) error {
+	it, err := v.liveItem(ctx, name)
+	if err != nil {
+		return err
+	}
+	return v.checkStoppable(it, deleteData)
+}

@@ -50,7 +50,11 @@ func describeChange(a, b Settings) string {
 // critical operation; the daemon may require approval first). Items already
 // soft-deleted keep their purge time. Every attempt is audited.
 func (v *Vault) SetSoftDeleteDays(ctx context.Context, days int, principal string) (Settings, error) {
-	return v.updateSettings(principal, "set soft-delete days", func(s *Settings) error {
+	return v.updateSettings(principal, "set soft-delete days", v.softDeleteRule(days))
+}
+
+func (v *Vault) softDeleteRule(days int) func(*Settings) error {
+	return func(s *Settings) error {
 		if days == 0 && s.Immutability.Guarded() {
 			return refuse(ErrImmutable, "vault %q has immutability %s, so soft delete cannot be disabled: keep %d–%d days",
 				v.name, s.Immutability, MinSoftDeleteDays, MaxSoftDeleteDays)
@@ -61,14 +65,18 @@ func (v *Vault) SetSoftDeleteDays(ctx context.Context, days int, principal strin
 		}
 		s.SoftDeleteDays = days
 		return nil
-	})
+	}
 }
 
 // SetImmutability changes the immutability state. off↔on and off/on→locked
 // are allowed; locked is irreversible and every attempt to leave it is
 // refused (ErrImmutable) and audited. Turning it on needs soft delete on.
 func (v *Vault) SetImmutability(ctx context.Context, m Immutability, principal string) (Settings, error) {
-	return v.updateSettings(principal, "set immutability "+string(m), func(s *Settings) error {
+	return v.updateSettings(principal, "set immutability "+string(m), v.immutabilityRule(m))
+}
+
+func (v *Vault) immutabilityRule(m Immutability) func(*Settings) error {
+	return func(s *Settings) error {
 		switch {
 		case m != ImmutabilityOff && m != ImmutabilityOn && m != ImmutabilityLocked:
 			return invalid("immutability %q is unknown: use off, on or locked", m)
@@ -79,7 +87,35 @@ func (v *Vault) SetImmutability(ctx context.Context, m Immutability, principal s
 		}
 		s.Immutability = m
 		return nil
-	})
+	}
+}
+
+// SettingsChange names settings to change; nil fields stay as they are.
+// Changes apply in field order (soft delete, then immutability, then
+// multi-user approval), as the daemon applies them.
+type SettingsChange struct {
+	SoftDeleteDays    *int
+	Immutability      *Immutability
+	MultiUserApproval *bool
+}
+
+// CheckSettings reports, without changing anything, the error applying c to
+// the current settings would give: the daemon refuses an impossible change at
+// once instead of queueing it for approval.
+func (v *Vault) CheckSettings(c SettingsChange) error {
+	s, err := v.Settings()
+	if err != nil {
+		return err
+	}
+	if c.SoftDeleteDays != nil {
+		if err := v.softDeleteRule(*c.SoftDeleteDays)(&s); err != nil {
+			return err
+		}
+	}
+	if c.Immutability != nil {
+		return v.immutabilityRule(*c.Immutability)(&s)
+	}
+	return nil
 }
 
 // SetMultiUserApproval turns the multi-user approval requirement on or off

@@ -132,7 +132,7 @@ func TestBandwidthValidation(t *testing.T) {
 func TestApprovals(t *testing.T) {
 	ctx := context.Background()
 	_, v, _, _ := testVault(t)
-	a, err := v.CreateApproval(ctx, "disable soft delete", "vault prod-1", "alice")
+	a, err := v.CreateApproval(ctx, ApprovalRequest{Operation: "disable soft delete", Detail: "vault prod-1", Requester: "alice"})
 	must(t, err)
 	_, err = v.Approve(ctx, a.ID, "alice")
 	wantErr(t, err, ErrInvalid, "another user")
@@ -147,6 +147,8 @@ func TestApprovals(t *testing.T) {
 	}
 	_, err = v.Approve(ctx, a.ID, "carol")
 	wantErr(t, err, ErrConflict, "bob")
+	_, err = v.Reject(ctx, a.ID, "carol", "")
+	wantErr(t, err, ErrConflict, "already approved")
 	pending, _ = v.Approvals(ctx, true)
 	all, _ := v.Approvals(ctx, false)
 	if len(pending) != 0 || len(all) != 1 {
@@ -155,4 +157,47 @@ func TestApprovals(t *testing.T) {
 	must(t, v.DeleteApproval(ctx, a.ID))
 	_, err = v.Approval(ctx, a.ID)
 	wantErr(t, err, ErrNotFound)
+}
+
+// TestApprovalExpiryAndReject: a request expires after its TTL and cannot be
+// approved then; a rejected one cannot be approved either.
+func TestApprovalExpiryAndReject(t *testing.T) {
+	ctx := context.Background()
+	_, v, clock, _ := testVault(t)
+	a, err := v.CreateApproval(ctx, ApprovalRequest{Operation: "stop-with-delete", Requester: "alice", TTL: time.Hour})
+	must(t, err)
+	b, err := v.CreateApproval(ctx, ApprovalRequest{Operation: "stop-with-delete", Requester: "alice"})
+	must(t, err)
+	clock.Add(2 * time.Hour)
+	if st := a.State(clock.Now()); st != ApprovalExpired {
+		t.Fatalf("after its TTL the request is %s", st)
+	}
+	_, err = v.Approve(ctx, a.ID, "bob")
+	wantErr(t, err, ErrConflict, "expired")
+	pending, _ := v.Approvals(ctx, true)
+	if len(pending) != 1 || pending[0].ID != b.ID {
+		t.Fatalf("pending after expiry = %+v", pending)
+	}
+	b, err = v.Reject(ctx, b.ID, "bob", "not today")
+	must(t, err)
+	if b.State(clock.Now()) != ApprovalRejected || b.Reason != "not today" {
+		t.Fatalf("rejected = %+v", b)
+	}
+	_, err = v.Approve(ctx, b.ID, "carol")
+	wantErr(t, err, ErrConflict, "rejected")
+}
+
+// TestCheckSettings: an impossible change is reported without being made.
+func TestCheckSettings(t *testing.T) {
+	ctx := context.Background()
+	_, v, _, _ := testVault(t)
+	off, zero := ImmutabilityOff, 0
+	must(t, v.CheckSettings(SettingsChange{Immutability: &off, SoftDeleteDays: &zero}))
+	_, err := v.SetImmutability(ctx, ImmutabilityLocked, "alice")
+	must(t, err)
+	wantErr(t, v.CheckSettings(SettingsChange{Immutability: &off}), ErrImmutable, "irreversible")
+	wantErr(t, v.CheckSettings(SettingsChange{SoftDeleteDays: &zero}), ErrImmutable, "cannot be disabled")
+	if s, _ := v.Settings(); s.Immutability != ImmutabilityLocked || s.SoftDeleteDays != DefaultSoftDeleteDays {
+		t.Fatalf("a check changed the settings: %+v", s)
+	}
 }
