@@ -11,7 +11,7 @@ import (
 )
 
 // pendingOp is an approval request's detail: what to carry out once approved.
-// Exactly one of Settings, Policy, StopDelete and Restore is set.
+// Exactly one of Settings, Policy, StopDelete, Restore and Passphrases is set.
 type pendingOp struct {
 	Vault      string                `json:"vault"`
 	Target     string                `json:"target,omitempty"` // policy or item name
@@ -19,7 +19,9 @@ type pendingOp struct {
 	Policy     *PolicyRequest        `json:"policy,omitempty"`
 	StopDelete bool                  `json:"stop_delete,omitempty"`
 	Restore    *RestoreRequest       `json:"restore,omitempty"`
-	Summary    string                `json:"summary"`
+	// Passphrases is a PassphraseChangeRequest sealed with the vault's key.
+	Passphrases []byte `json:"sealed_passphrases,omitempty"`
+	Summary     string `json:"summary"`
 }
 
 // Operation names of approval requests written before the critical list
@@ -84,6 +86,7 @@ func (d *Daemon) viewApproval(vaultName string, a vault.Approval) approvalView {
 	view := approvalView{Vault: vaultName, State: a.State(d.now())}
 	var op pendingOp
 	if err := json.Unmarshal([]byte(a.Detail), &op); err == nil {
+		op.Passphrases = nil // sealed, but nobody's business
 		view.Request, view.Summary = &op, op.Summary
 	}
 	a.Detail, a.Expires = "", a.ExpiresAt()
@@ -205,6 +208,8 @@ func (d *Daemon) carryOut(ctx context.Context, v *vault.Vault, a vault.Approval,
 		return d.applySettings(ctx, v, *op.Settings, who)
 	case op.Policy != nil:
 		return d.applyPolicy(ctx, v, op.Target, *op.Policy, who)
+	case op.Passphrases != nil:
+		return d.carryOutPassphrase(ctx, v, op.Passphrases, who)
 	case op.StopDelete || a.Operation == legacyStopDelete:
 		it, err := v.StopProtection(ctx, op.Target, true, who)
 		return viewItem(v.Name(), it, nil), err

@@ -140,8 +140,8 @@ func (c *Config) validate(where string) error {
 	if _, err := parseSize(c.MemoryLimit); err != nil {
 		return fmt.Errorf("%s: memory_limit: %w", where, err)
 	}
-	if c.ApprovalTTL.Duration < time.Minute || c.ApprovalTTL.Duration > 30*24*time.Hour {
-		return fmt.Errorf("%s: approval_ttl = %s: want 1m to 720h", where, c.ApprovalTTL.Duration)
+	if c.ApprovalTTL.Duration < time.Second || c.ApprovalTTL.Duration > 30*24*time.Hour {
+		return fmt.Errorf("%s: approval_ttl = %s: want 1s to 720h", where, c.ApprovalTTL.Duration)
 	}
 	for _, name := range c.SecurityAdmins {
 		if name == "" || strings.ContainsAny(name, ": \t") {

@@ -17,7 +17,8 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 	def := DefaultConfig()
 	if cfg.Data != def.Data || cfg.Socket != def.Socket || cfg.MaxJobsPerVault != def.MaxJobsPerVault ||
 		cfg.ShutdownTimeout != def.ShutdownTimeout || cfg.MountExpire != def.MountExpire || cfg.SweepAt != def.SweepAt ||
-		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup {
+		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup ||
+		cfg.ApprovalTTL != def.ApprovalTTL || len(cfg.SecurityAdmins) != len(def.SecurityAdmins) {
 		t.Fatalf("example config %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -26,6 +27,8 @@ func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
 		"max_jobs_per_vault = 0\n":        "1 to 64",
+		"approval_ttl = \"0s\"\n":         "1s to 720h",
+		"security_admins = [\"\"]\n":      "unix user name",
 		"log_level = \"loud\"\n":          "debug, info",
 		"shutdown_timeout = \"soon\"\n":   "30s",
 		"no_such_key = 1\n":               "unknown key",

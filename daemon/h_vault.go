@@ -94,27 +94,36 @@ func (d *Daemon) hUnlock(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	wasLocked := v.Locked()
+	if err := d.verifyPassphrase(r, v, req.Passphrase); err != nil {
+		return nil, err
+	}
+	if wasLocked {
+		d.log.Info("vault unlocked", "vault", v.Name(), "by", principalName(r))
+	}
+	return viewVault(v.Info(r.Context())), nil
+}
+
+// verifyPassphrase unlocks v with pass, or on an unlocked vault checks pass
+// against the key in memory: always checked, so "unlocked" means the
+// passphrase is right. Wrong passphrases are counted per principal and
+// rate-limited (failLimiter).
+func (d *Daemon) verifyPassphrase(r *http.Request, v *vault.Vault, pass string) error {
 	who := principalName(r)
 	if wait := d.unlockFails.wait(who, d.now()); wait > 0 {
-		return nil, rateLimited(who, wait)
+		return rateLimited(who, wait)
 	}
 	d.unlockMu.Lock()
 	defer d.unlockMu.Unlock()
-	wasLocked := v.Locked()
-	// Always checked, also on an unlocked vault: "unlocked" means the
-	// passphrase is right.
-	if err := v.Unlock([]byte(req.Passphrase)); err != nil {
+	if err := v.Unlock([]byte(pass)); err != nil {
 		if errors.Is(err, blockstore.ErrWrongPassphrase) {
 			d.unlockFails.fail(who, d.now())
 			d.log.Warn("wrong passphrase", "vault", v.Name(), "by", who)
 		}
-		return nil, err
+		return err
 	}
 	d.unlockFails.reset(who)
-	if wasLocked {
-		d.log.Info("vault unlocked", "vault", v.Name(), "by", who)
-	}
-	return viewVault(v.Info(r.Context())), nil
+	return nil
 }
 
 func (d *Daemon) hKeyExport(r *http.Request) (any, error) {

@@ -70,6 +70,7 @@ func (d *Daemon) securityRoutes() {
 	d.route("GET /v1/approvals/{id}", RoleSecurityAdmin, d.hApproval)
 	d.route("POST /v1/approvals/{id}/approve", RoleSecurityAdmin, d.hApprove)
 	d.route("POST /v1/approvals/{id}/reject", RoleSecurityAdmin, d.hReject)
+	d.route("POST /v1/vaults/{vault}/passphrase", RoleAdmin, d.hChangePassphrase)
 }
 
 // apiError turns any error into the API's error body: catalog refusals keep

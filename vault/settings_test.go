@@ -135,7 +135,7 @@ func TestApprovals(t *testing.T) {
 	a, err := v.CreateApproval(ctx, ApprovalRequest{Operation: "disable soft delete", Detail: "vault prod-1", Requester: "alice"})
 	must(t, err)
 	_, err = v.Approve(ctx, a.ID, "alice")
-	wantErr(t, err, ErrInvalid, "another user")
+	wantErr(t, err, ErrInvalid, "cannot approve")
 	pending, _ := v.Approvals(ctx, true)
 	if len(pending) != 1 {
 		t.Fatalf("pending = %+v", pending)

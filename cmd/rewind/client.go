@@ -33,7 +33,9 @@ func withConnFlags(cmds []*cli.Command) []*cli.Command {
 	for _, c := range cmds {
 		if len(c.Subcommands) > 0 {
 			withConnFlags(c.Subcommands)
-			continue
+			if c.Action == nil { // a group that runs itself ("rewind approvals") needs them too
+				continue
+			}
 		}
 		c.Flags = append(c.Flags, globalFlags()...)
 	}

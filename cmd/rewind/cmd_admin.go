@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
@@ -92,10 +92,12 @@ func rowsOf(v any) []map[string]any {
 func tokenCommand() *cli.Command {
 	return &cli.Command{Name: "token", Usage: "API tokens for TCP clients", Subcommands: []*cli.Command{
 		{Name: "create", Flags: []cli.Flag{&cli.StringFlag{Name: "role", Required: true,
-			Usage: "reader, backup-operator, restore-operator, admin or security-admin"}, jsonFlag},
+			Usage: "reader, backup-operator, restore-operator, admin or security-admin"},
+			&cli.StringSliceFlag{Name: "vault", Usage: "confine the token to this vault (repeat it, or a comma list); default every vault"}, jsonFlag},
 			Action: call(func(c *cli.Context, a *api) error {
 				var t daemon.TokenCreated
-				if err := a.post("/v1/tokens", daemon.TokenRequest{Role: c.String("role")}, &t); err != nil {
+				req := daemon.TokenRequest{Role: c.String("role"), Vaults: splitList(c.StringSlice("vault"))}
+				if err := a.post("/v1/tokens", req, &t); err != nil {
 					return err
 				}
 				return show(c, t, func() error {
@@ -108,7 +110,7 @@ func tokenCommand() *cli.Command {
 			if err := a.get("/v1/tokens", &rows); err != nil {
 				return err
 			}
-			return listing(c, rows, "id role created by=created_by")
+			return listing(c, rows, "id role vaults created by=created_by")
 		})},
 		{Name: "revoke", ArgsUsage: "ID", Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "token ID")
@@ -120,27 +122,15 @@ func tokenCommand() *cli.Command {
 	}}
 }
 
-func approveCommand() *cli.Command {
-	return &cli.Command{Name: "approve", ArgsUsage: "REQUEST", Usage: "approve a critical operation (security admin, not the requester)",
-		Action: call(func(c *cli.Context, a *api) error {
-			id, err := oneArg(c, "REQUEST")
-			if err != nil {
-				return err
+// splitList flattens repeated and comma-separated flag values.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
 			}
-			var v map[string]any
-			if err := a.post("/v1/approvals/"+url.PathEscape(id)+"/approve", nil, &v); err != nil {
-				return err
-			}
-			fmt.Printf("request %s approved and carried out\n", id)
-			return nil
-		})}
-}
-
-// approvalHint explains an approval_required answer.
-func approvalHint(err error) error {
-	var e *daemon.Error
-	if errors.As(err, &e) && e.Code == daemon.CodeApprovalRequired {
-		return cli.Exit(fmt.Sprintf("%s\napproval request %s created: a security admin other than you runs \"rewind approve %s\"", e.Message, e.Request, e.Request), 1)
+		}
 	}
-	return err
+	return out
 }

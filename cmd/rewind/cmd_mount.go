@@ -121,7 +121,7 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict")}
 		var job map[string]any
 		if err := a.post(itemPath(c, name, "/restore"), req, &job); err != nil {
-			return err
+			return approvalHint(err)
 		}
 		return followJob(c, a, job)
 	}

@@ -66,6 +66,6 @@ func commands() []*cli.Command {
 	cmds = append(cmds, backupCommand(), pointsCommand(), jobsCommand(), jobCommand())
 	cmds = append(cmds, mountCommand(), umountCommand(), mountsCommand(), restoreCommand())
 	cmds = append(cmds, maintenanceCommands()...)
-	cmds = append(cmds, usageCommand(), tokenCommand(), approveCommand(), seedCommand(), benchmarkCommand())
+	cmds = append(cmds, usageCommand(), tokenCommand(), approvalsCommand(), approveCommand(), seedCommand(), benchmarkCommand())
 	return withConnFlags(cmds)
 }
