@@ -318,3 +318,34 @@ func TestE2EScopedToken(t *testing.T) {
 	d.must(scoped("backup", "pfiles")...)
 	d.must(scoped("token", "create", "--role", "reader", "--vault", "prod")...)
 }
+
+// TestE2EPassphraseChangeNeedsApproval: a passphrase change waits for a
+// security admin; a wrong current passphrase is refused at once.
+func TestE2EPassphraseChangeNeedsApproval(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	pf := d.createVault("prod")
+	d.must("vault", "set", "prod", "--multi-user-approval")
+	newPf := filepath.Join(d.dir, "new.pass")
+	os.WriteFile(newPf, []byte("a brand new passphrase\n"), 0o600)
+	wrong := filepath.Join(d.dir, "wrong.pass")
+	os.WriteFile(wrong, []byte("not it at all\n"), 0o600)
+	admin := asToken(remote, d.token("admin"))
+	sa := asToken(remote, d.token("security-admin"))
+	if _, errOut, code := d.run(admin("vault", "passphrase", "change", "prod", "--passphrase-file", wrong, "--new-passphrase-file", newPf)...); code != 5 {
+		t.Fatalf("a wrong current passphrase: exit %d %q, want 5", code, errOut)
+	}
+	req := requestID(t, d, admin("vault", "passphrase", "change", "prod", "--passphrase-file", pf, "--new-passphrase-file", newPf)...)
+	if all := approvals(t, d, sa, ""); len(all) != 1 {
+		t.Fatalf("want exactly the one request, got %v", all)
+	}
+	out := d.must(sa("approvals", "show", req, "--json")...)
+	if strings.Contains(out, "brand new") || strings.Contains(out, "correct horse") {
+		t.Fatalf("a request shows a passphrase: %s", out)
+	}
+	d.must("vault", "unlock", "prod", "--passphrase-file", pf) // not changed yet
+	d.must(sa("approve", req)...)
+	d.must("vault", "unlock", "prod", "--passphrase-file", newPf)
+	if _, errOut, code := d.run("vault", "unlock", "prod", "--passphrase-file", pf); code != 5 {
+		t.Fatalf("the old passphrase after the change: exit %d %q, want 5", code, errOut)
+	}
+}

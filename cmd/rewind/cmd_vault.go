@@ -41,6 +41,10 @@ func vaultCommand() *cli.Command {
 			{Name: "key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "to", Required: true, Usage: "file to write the wrapped key to"},
 			}, Action: call(vaultKeyExport)}}},
+			{Name: "passphrase", Subcommands: []*cli.Command{{Name: "change", ArgsUsage: "NAME",
+				Usage: "re-wrap the vault key under a new passphrase (a critical operation)", Flags: []cli.Flag{passphraseFlag,
+					&cli.StringFlag{Name: "new-passphrase-file", Usage: "read the new passphrase from this file (else REWIND_NEW_PASSPHRASE, else a prompt)"},
+				}, Action: call(vaultPassphraseChange)}}},
 		},
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strings"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // approvalsCommand lists, shows and rejects multi-user approval requests
@@ -89,4 +92,53 @@ func approvalHint(err error) error {
 		return cli.Exit(fmt.Sprintf("%s\napproval request %s created: a security admin independent of you runs \"rewind approve %s\" (\"rewind approvals\" lists requests)", e.Message, e.Request, e.Request), 1)
 	}
 	return err
+}
+
+// vaultPassphraseChange asks the daemon to re-wrap the vault key; with
+// multi-user approval on it waits for a security admin.
+func vaultPassphraseChange(c *cli.Context, a *api) error {
+	name, old, err := vaultAndPassphrase(c, false)
+	if err != nil {
+		return err
+	}
+	nw, err := newPassphrase(c)
+	if err != nil {
+		return err
+	}
+	var v map[string]any
+	if err := a.post("/v1/vaults/"+url.PathEscape(name)+"/passphrase", daemon.PassphraseChangeRequest{Old: old, New: nw}, &v); err != nil {
+		return approvalHint(err)
+	}
+	fmt.Printf("passphrase of vault %q changed: export the key again (rewind vault key export %s --to FILE)\n", name, name)
+	return nil
+}
+
+// newPassphrase reads --new-passphrase-file, REWIND_NEW_PASSPHRASE, or asks
+// twice on the terminal.
+func newPassphrase(c *cli.Context) (string, error) {
+	if f := c.String("new-passphrase-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", usagef("new passphrase file: %v", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if p := os.Getenv("REWIND_NEW_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return "", usagef("no new passphrase: pass --new-passphrase-file, set REWIND_NEW_PASSPHRASE, or run on a terminal")
+	}
+	p, err := prompt("New passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := prompt("Repeat new passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if again != p {
+		return "", usagef("the new passphrases differ")
+	}
+	return p, nil
 }
