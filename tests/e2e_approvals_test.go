@@ -349,3 +349,27 @@ func TestE2EPassphraseChangeNeedsApproval(t *testing.T) {
 		t.Fatalf("the old passphrase after the change: exit %d %q, want 5", code, errOut)
 	}
 }
+
+// TestE2ERestoreOverSourceNeedsApproval: a share restore overwriting the
+// item's own source waits for a security admin, then runs as a job naming
+// both principals; a restore elsewhere does not wait.
+func TestE2ERestoreOverSourceNeedsApproval(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	d.must("vault", "set", "default", "--multi-user-approval")
+	admin := asToken(remote, d.token("admin"))
+	sa := asToken(remote, d.token("security-admin"))
+	d.must(admin("restore", "share", "files", "--point", "latest", "--to", filepath.Join(d.dir, "elsewhere"), "--conflict", "overwrite")...)
+	req := requestID(t, d, admin("restore", "share", "files", "--point", "latest", "--original", "--conflict", "overwrite")...)
+	d.must(sa("approve", req)...)
+	eventually(t, 2*time.Minute, "the approved restore never completed", func() bool {
+		var jobs []map[string]any
+		d.jsonOf(&jobs, "jobs", "--item", "files")
+		last := jobs[len(jobs)-1]
+		return last["type"] == "restore" && last["status"] == "completed" &&
+			strings.HasPrefix(fmt.Sprint(last["requested_by"]), "token:") && fmt.Sprint(last["approved_by"]) != "[]"
+	})
+}
