@@ -33,7 +33,8 @@ func (d *Daemon) hCreateToken(r *http.Request) (any, error) {
 		return nil, err
 	}
 	p := principalFrom(r.Context())
-	if err := d.mayManage(p, role, "create"); err != nil {
+	bootstrap, err := d.mayManage(p, role, "create")
+	if err != nil {
 		return nil, err
 	}
 	vaults, err := d.tokenScope(p, req.Vaults)
@@ -41,7 +42,7 @@ func (d *Daemon) hCreateToken(r *http.Request) (any, error) {
 		return nil, err
 	}
 	spec := TokenInfo{Role: role, By: p.Name, Lineage: p.Lineage, Vaults: vaults}
-	t, secret, err := d.tokens.create(spec, d.now())
+	t, secret, err := d.tokens.create(spec, d.now(), bootstrap)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (d *Daemon) hRevokeToken(r *http.Request) (any, error) {
 	if err != nil || !withinScope(p, t.Vaults) {
 		return nil, Errf(CodeNotFound, "token %q not found: see \"rewind token list\"", r.PathValue("id"))
 	}
-	if err := d.mayManage(p, t.Role, "revoke"); err != nil {
+	if _, err := d.mayManage(p, t.Role, "revoke"); err != nil {
 		return nil, err
 	}
 	if err := d.tokens.revoke(t.ID); err != nil {
@@ -65,20 +66,21 @@ func (d *Daemon) hRevokeToken(r *http.Request) (any, error) {
 	return map[string]string{"revoked": t.ID}, nil
 }
 
-// mayManage decides whether p may create or revoke (verb) a token of role.
-func (d *Daemon) mayManage(p *Principal, role Role, verb string) error {
+// mayManage decides whether p may create or revoke (verb) a token of role;
+// bootstrap says the creation is allowed only as the first of its role.
+func (d *Daemon) mayManage(p *Principal, role Role, verb string) (bootstrap bool, err error) {
 	isSA, isAdmin := p.Can(RoleSecurityAdmin), p.Can(RoleAdmin)
 	switch {
 	case role == RoleSecurityAdmin && isSA:
-		return nil
+		return false, nil
 	case role == RoleSecurityAdmin && p.Root && verb == "create" && !d.tokens.hasRole(RoleSecurityAdmin):
-		return nil // bootstrap: the first security-admin token
+		return true, nil // the first security-admin token; create re-checks under its lock
 	case role == RoleSecurityAdmin:
-		return Errf(CodeForbidden, "%s may not %s security-admin tokens: only a security admin may (root on the unix socket creates the first one, while none exists)", p.Name, verb)
+		return false, Errf(CodeForbidden, "%s may not %s security-admin tokens: only a security admin may (root on the unix socket creates the first one, while none exists)", p.Name, verb)
 	case isAdmin:
-		return nil
+		return false, nil
 	}
-	return Errf(CodeForbidden, "%s may not %s %s tokens: a security admin manages security-admin tokens only; admins manage the others", p.Name, verb, role)
+	return false, Errf(CodeForbidden, "%s may not %s %s tokens: a security admin manages security-admin tokens only; admins manage the others", p.Name, verb, role)
 }
 
 // tokenScope validates the vaults a new token is confined to: each must

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -59,14 +60,19 @@ func openTokens(dataDir string) (*tokenStore, error) {
 }
 
 // create makes a token like spec (ID, Created and Hash are set here) and
-// returns it with its secret ("rwd_<id>_<secret>").
-func (ts *tokenStore) create(spec TokenInfo, now time.Time) (TokenInfo, string, error) {
+// returns it with its secret ("rwd_<id>_<secret>"). With first set, it is
+// refused (forbidden) when a token of spec's role already exists, checked
+// under the same lock as the write (the security-admin bootstrap).
+func (ts *tokenStore) create(spec TokenInfo, now time.Time, first bool) (TokenInfo, string, error) {
 	id, secret := randHex(6), randHex(24)
 	full := "rwd_" + id + "_" + secret
 	t := spec
 	t.ID, t.Created, t.Hash = id, now.UTC(), hashToken(full)
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if first && slices.ContainsFunc(ts.tokens, func(o TokenInfo) bool { return o.Role == spec.Role }) {
+		return TokenInfo{}, "", Errf(CodeForbidden, "a %s token exists already: only a security admin creates more", spec.Role)
+	}
 	ts.tokens = append(ts.tokens, t)
 	if err := ts.save(); err != nil {
 		ts.tokens = ts.tokens[:len(ts.tokens)-1]
