@@ -43,6 +43,9 @@ func (d *Daemon) guard(ctx context.Context, v *vault.Vault, ops []critical, deta
 		return Errf(CodeUnauthenticated, "a critical operation needs a known principal")
 	}
 	detail.Vault, detail.Summary = v.Name(), describe(ops)
+	if detail.Target != "" {
+		detail.Summary += " (" + detail.Target + ")"
+	}
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return err
