@@ -110,7 +110,7 @@ func (d *Daemon) hUnmount(r *http.Request) (any, error) {
 	if mp == "" {
 		return nil, Errf(CodeInvalid, "unmount needs ?path=MOUNTPOINT")
 	}
-	if err := d.mounts.unmount(mp); err != nil {
+	if err := d.mounts.unmountAs(r.Context(), mp); err != nil {
 		return nil, err
 	}
 	return map[string]string{"unmounted": mp}, nil
