@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -132,7 +133,13 @@ func TestE2EMountTargets(t *testing.T) {
 	full := filepath.Join(mroot, "full")
 	mustOK(t, os.MkdirAll(full, 0o755))
 	mustOK(t, os.WriteFile(filepath.Join(full, "keep"), []byte("x"), 0o644))
-	index, _ := filepath.Glob(filepath.Join(d.data, "*", "*", "index"))
+	var index []string
+	filepath.WalkDir(d.data, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() && e.Name() == "index" {
+			index = append(index, p)
+		}
+		return nil
+	})
 	if len(index) == 0 {
 		t.Fatalf("no index directory under %s", d.data)
 	}
