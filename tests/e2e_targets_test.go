@@ -145,7 +145,7 @@ func TestE2EMountTargets(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, tok, mp, want string
-		code               int
+		code                int
 	}{
 		{"reader", reader, filepath.Join(mroot, "r"), "", 5},
 		{"non-empty", op1, full, "not empty", 2},
