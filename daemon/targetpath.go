@@ -40,7 +40,7 @@ func (d *Daemon) resolveRestoreTarget(ctx context.Context, to string, dir bool) 
 	if err != nil {
 		return nil, targetError("to", to, err)
 	}
-	if err := d.checkRestoreRoots(tg, admin); err != nil || !dir {
+	if err := d.checkRestoreRoots(ctx, tg, admin); err != nil || !dir {
 		if err == nil && !tg.Exists() && len(tg.Missing) > 1 {
 			err = Errf(CodeInvalid, "to %s: directory %s does not exist: create it first", to, strings.TrimSuffix(tg.Path, "/"+tg.Name()))
 		}
@@ -53,7 +53,7 @@ func (d *Daemon) resolveRestoreTarget(ctx context.Context, to string, dir bool) 
 	if !tg.IsDir() {
 		return closeOnErr(tg, Errf(CodeInvalid, "to %s is not a directory: give a directory to restore into", tg.Path))
 	}
-	return closeOnErr(tg, d.checkRestoreRoots(tg, admin))
+	return closeOnErr(tg, d.checkRestoreRoots(ctx, tg, admin))
 }
 
 func closeOnErr(tg *pathsafe.Target, err error) (*pathsafe.Target, error) {
@@ -64,7 +64,13 @@ func closeOnErr(tg *pathsafe.Target, err error) (*pathsafe.Target, error) {
 	return tg, nil
 }
 
-func (d *Daemon) checkRestoreRoots(tg *pathsafe.Target, admin bool) error {
+func (d *Daemon) checkRestoreRoots(ctx context.Context, tg *pathsafe.Target, admin bool) error {
+	for _, p := range d.mounts.protectedDirs(ctx) {
+		if tg.Within(p) {
+			return Errf(CodeInvalid, "restore target %s lies in %s, which the daemon itself writes (data directory or shard target): restore elsewhere",
+				tg.Path, p)
+		}
+	}
 	if admin {
 		return nil
 	}

@@ -77,6 +77,11 @@ func TestE2ERestoreTargetSymlink(t *testing.T) {
 		t.Fatal("the root-owned directory behind the symlink was written to")
 	}
 
+	// The daemon's own directories are never a restore target.
+	if _, errOut, code := d.run("restore", "share", "files", "--point", "latest", "--to", filepath.Join(d.data, "x")); code != 2 || !strings.Contains(errOut, "data directory") {
+		t.Fatalf("restore into the data directory: exit %d %q, want 2", code, errOut)
+	}
+
 	// A root-owned symlink is followed; the job names the real directory.
 	real := filepath.Join(d.dir, "real")
 	mustOK(t, os.Symlink(real, filepath.Join(d.dir, "rootlink")))
