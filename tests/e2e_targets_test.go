@@ -15,10 +15,15 @@ import (
 
 const targetUser = "rewind-e2e-user"
 
-// unprivUser creates (once) an unprivileged user with a home directory
-// under dir and returns its uid and the home directory.
-func unprivUser(t *testing.T, dir string) (int, string) {
+// unprivUser creates (once) an unprivileged user, and a home directory for
+// it in a fresh directory others may traverse (t.TempDir is 0700); it
+// returns the uid and the home.
+func unprivUser(t *testing.T) (int, string) {
 	t.Helper()
+	dir, err := os.MkdirTemp("", "rewind-e2e-home-")
+	mustOK(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	mustOK(t, os.Chmod(dir, 0o755))
 	if _, err := user.Lookup(targetUser); err != nil {
 		sh(t, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", targetUser)
 	}
@@ -58,13 +63,14 @@ func TestE2ERestoreTargetSymlink(t *testing.T) {
 	makeTree(t, src)
 	d.must("item", "add", "files", "--share", src)
 	d.must("backup", "files")
-	uid, home := unprivUser(t, d.dir)
+	need(t, "runuser")
+	_, home := unprivUser(t)
 
-	rootOnly := filepath.Join(d.dir, "root-only")
+	// The user plants the link itself: ln -s /root-owned/dir ~/restored.
+	rootOnly := filepath.Join(filepath.Dir(home), "root-only")
 	mustOK(t, os.Mkdir(rootOnly, 0o700))
 	link := filepath.Join(home, "restored")
-	mustOK(t, os.Symlink(rootOnly, link))
-	mustOK(t, os.Lchown(link, uid, uid))
+	sh(t, "runuser", "-u", targetUser, "--", "ln", "-s", rootOnly, link)
 	_, errOut, code := d.run("restore", "share", "files", "--point", "latest", "--to", link)
 	if code == 0 || !strings.Contains(errOut, link) || !strings.Contains(errOut, targetUser) {
 		t.Fatalf("restore through another user's symlink: exit %d %q; want a refusal naming the link and its owner", code, errOut)
@@ -93,6 +99,15 @@ func TestE2ERestoreTargetSymlink(t *testing.T) {
 	_, errOut, code = d.run(args...)
 	if code != 2 || !strings.Contains(errOut, "to") || !strings.Contains(errOut, "absolute") {
 		t.Fatalf("relative --to over TCP: exit %d %q, want 2 naming the field", code, errOut)
+	}
+
+	args = append(append([]string{}, remote...), "item", "add", "rel", "--share", "share", "--token", admin)
+	if _, errOut, code := d.run(args...); code != 2 || !strings.Contains(errOut, "share") || !strings.Contains(errOut, "absolute") {
+		t.Fatalf("relative --share over TCP: exit %d %q, want 2 naming the field", code, errOut)
+	}
+	args = append(append([]string{}, remote...), "mount", "mnt", "--token", admin)
+	if _, errOut, code := d.run(args...); code != 2 || !strings.Contains(errOut, "mountpoint") || !strings.Contains(errOut, "absolute") {
+		t.Fatalf("relative mountpoint over TCP: exit %d %q, want 2 naming the field", code, errOut)
 	}
 
 	// Over the socket the CLI makes it absolute against its own directory.
