@@ -136,6 +136,12 @@ func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item,
 		OriginalSource: it.Source.Spec, Verify: req.Verify, Progress: jc.progress}
 	if tg != nil {
 		opts.Open = func(flags int, perm uint32) (*os.File, error) { return tg.OpenFile(flags, perm) }
+		dir, err := tg.DirFile()
+		if err != nil {
+			return err
+		}
+		defer dir.Close()
+		opts.Dir = dir
 	}
 	res, err := vmdisk.Restore(ctx, v.Store(), p.Root, req.To, opts)
 	if err != nil {

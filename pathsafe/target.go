@@ -71,3 +71,13 @@ func (t *Target) OpenFile(flags int, perm uint32) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// DirFile returns a new descriptor of Dir (O_PATH: usable as the directory
+// of *at calls), as a file the caller closes.
+func (t *Target) DirFile() (*os.File, error) {
+	fd, err := unix.FcntlInt(uintptr(t.Dir), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate the descriptor of %s's directory: %w", t.Path, err)
+	}
+	return os.NewFile(uintptr(fd), path.Dir(t.Path)), nil
+}

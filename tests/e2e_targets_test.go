@@ -222,7 +222,7 @@ func (d *daemonProc) createVaultWith(name string, flags ...string) {
 // non-empty file and a device holding a file system unless --force; key
 // export refuses an existing file.
 func TestE2ENoSilentOverwrite(t *testing.T) {
-	need(t, "losetup", "mkfs.ext4")
+	need(t, "losetup", "mkfs.ext4", "qemu-img")
 	d := startDaemon(t, "")
 	img := filepath.Join(d.dir, "disk.raw")
 	mustOK(t, os.WriteFile(img, bytes.Repeat([]byte("disk"), 1<<20), 0o644))
@@ -255,6 +255,17 @@ func TestE2ENoSilentOverwrite(t *testing.T) {
 	}
 	if out := sh(t, "blkid", "-o", "value", "-s", "TYPE", dev); strings.TrimSpace(out) != "ext4" {
 		t.Fatalf("the device lost its file system: %q", out)
+	}
+
+	// qcow2: made in a private directory, renamed into place, never over a file without --force.
+	q := filepath.Join(d.dir, "out.qcow2")
+	d.must("restore", "disk", "d1", "--point", "latest", "--to", q, "--format", "qcow2", "--verify")
+	sh(t, "qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", img, q)
+	if _, errOut, code := d.run("restore", "disk", "d1", "--point", "latest", "--to", q, "--format", "qcow2"); code == 0 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("qcow2 restore over an existing image: exit %d %q", code, errOut)
+	}
+	if left, _ := filepath.Glob(filepath.Join(d.dir, ".out.qcow2.rewind-restore-*")); len(left) > 0 {
+		t.Fatalf("work directories left behind: %v", left)
 	}
 
 	key := filepath.Join(d.dir, "key.out")

@@ -126,6 +126,11 @@ type RestoreOptions struct {
 	// file it creates) instead of os.OpenFile(target): the daemon passes one
 	// that opens through a safely resolved directory descriptor.
 	Open func(flags int, perm uint32) (*os.File, error)
+	// Dir, when set, is target's directory opened by the caller: a qcow2
+	// restore then works in a private directory made through it and renames
+	// the image into place through it, so qemu-img never walks a path
+	// another user could redirect.
+	Dir *os.File
 	// OriginalSource is the item's source spec; restoring onto it needs Force.
 	OriginalSource string
 	// Verify rereads the target and compares every block with the point.
