@@ -69,16 +69,21 @@ func (mm *mountManager) mount(ctx context.Context, v *vault.Vault, req MountRequ
 
 // find returns the mount at mp (as given, or resolved), nil when none.
 func (mm *mountManager) find(mp string) *mountEntry {
-	mm.mu.Lock()
-	defer mm.mu.Unlock()
-	if e, ok := mm.mounts[filepath.Clean(mp)]; ok {
+	if e := mm.entry(filepath.Clean(mp)); e != nil {
 		return e
 	}
-	if tg, err := pathsafe.Resolve(mp, pathsafe.Options{AllowMissing: true}); err == nil {
-		defer tg.Close()
-		return mm.mounts[tg.Path]
+	tg, err := pathsafe.Resolve(mp, pathsafe.Options{AllowMissing: true}) // outside the lock: it does I/O
+	if err != nil {
+		return nil
 	}
-	return nil
+	defer tg.Close()
+	return mm.entry(tg.Path)
+}
+
+func (mm *mountManager) entry(mp string) *mountEntry {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.mounts[mp]
 }
 
 // unmountAs unmounts mp for the caller: its own mounts, or any for an admin.
