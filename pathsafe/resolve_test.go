@@ -51,6 +51,9 @@ func tree(t *testing.T) string {
 	mk("rootonly/secret")
 	mk("home/user")
 	must(t, os.Chown(filepath.Join(base, "home/user"), uid, uid))
+	mk("sticky/theirs")
+	must(t, os.Chmod(filepath.Join(base, "sticky"), 0o1777))
+	must(t, os.Chown(filepath.Join(base, "sticky/theirs"), uid, uid))
 	must(t, os.WriteFile(filepath.Join(base, "a/file"), []byte("x"), 0o644))
 	link("b", "a/rlink", 0)                                          // root-owned, relative
 	link(filepath.Join(base, "a/b"), "a/rabs", 0)                    // root-owned, absolute
@@ -98,6 +101,8 @@ func TestResolve(t *testing.T) {
 		{name: "create", path: base + "/a/rlink/new/sub", opts: Options{Create: true}, want: "a/b/new/sub"},
 		{name: "create then dotdot", path: base + "/a/c/../d", opts: Options{Create: true}, want: "a/d"},
 		{name: "file last", path: base + "/a/file", want: "a/file"},
+		{name: "sticky world-writable parent is ordinary", path: base + "/sticky/theirs", want: "sticky/theirs"},
+		{name: "user-owned directory is ordinary", path: base + "/home/user", want: "home/user"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
