@@ -91,8 +91,8 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-wait"}, jsonFlag}, extra...)
 	}
 	return &cli.Command{Name: "restore", Usage: "restore a disk, files, or a share", Subcommands: []*cli.Command{
-		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
-			&cli.BoolFlag{Name: "force", Usage: "overwrite the item's original source"},
+		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "new file, or existing file or block device (absolute, or relative over the local socket)"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing non-empty file, a device holding a partition table or file system, or the item's original source"},
 			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"},
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
