@@ -12,5 +12,6 @@
 //	            partition tables and guest file-system readers.
 //	fileshare   directory-tree capture and restore with content-defined chunking.
 //	fsmount     the read-only go-fuse file system over recovery points.
+//	pathsafe    resolves restore and mount targets like systemd's chase(); imports nothing of ours.
 //	tests       end-to-end tests against the real binary, real FUSE, real qemu tools.
 package rewind

@@ -128,4 +128,5 @@ type MountInfo struct {
 	Point      string    `json:"point,omitempty"`
 	Created    time.Time `json:"created"`
 	Expires    time.Time `json:"expires"`
+	Owner      string    `json:"owner,omitempty"` // the principal that mounted it
 }

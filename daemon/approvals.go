@@ -19,6 +19,10 @@ type pendingOp struct {
 	Policy     *PolicyRequest        `json:"policy,omitempty"`
 	StopDelete bool                  `json:"stop_delete,omitempty"`
 	Restore    *RestoreRequest       `json:"restore,omitempty"`
+	// RequesterRoles are the requester's roles when it asked: an approved
+	// restore is carried out with them (target rules, privileges), not with
+	// the approver's.
+	RequesterRoles []Role `json:"requester_roles,omitempty"`
 	// Passphrases is a PassphraseChangeRequest sealed with the vault's key.
 	Passphrases []byte `json:"sealed_passphrases,omitempty"`
 	Summary     string `json:"summary"`
@@ -227,5 +231,14 @@ func (d *Daemon) carryOutRestore(ctx context.Context, v *vault.Vault, a vault.Ap
 	if err != nil {
 		return nil, err
 	}
+	ctx = withPrincipal(ctx, &Principal{Name: a.Requester, Roles: op.RequesterRoles})
 	return d.queueRestore(ctx, v, it, *op.Restore, vault.Job{RequestedBy: a.Requester, ApprovedBy: []string{a.ApprovedBy}})
+}
+
+// principalRoles returns the caller's roles (none when unknown).
+func principalRoles(ctx context.Context) []Role {
+	if p := principalFrom(ctx); p != nil {
+		return p.Roles
+	}
+	return nil
 }

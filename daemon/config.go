@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type Config struct {
 	MaxJobsPerVault int       `toml:"max_jobs_per_vault"`
 	ShutdownTimeout Duration  `toml:"shutdown_timeout"`
 	MountExpire     Duration  `toml:"mount_expire"`
+	MountMaxExpire  Duration  `toml:"mount_max_expire"`
+	MountRoot       string    `toml:"mount_root"`
+	RestoreRoots    []string  `toml:"restore_roots"`
 	SweepAt         string    `toml:"sweep_at"`
 	MetricsListen   string    `toml:"metrics_listen"`
 	MemoryLimit     string    `toml:"memory_limit"`
@@ -78,6 +82,8 @@ func DefaultConfig() Config {
 		MaxJobsPerVault: 2,
 		ShutdownTimeout: Duration{30 * time.Second},
 		MountExpire:     Duration{12 * time.Hour},
+		MountMaxExpire:  Duration{7 * 24 * time.Hour},
+		MountRoot:       "/run/rewind/mounts",
 		SweepAt:         "03:00",
 		MemoryLimit:     "160MiB",
 		ApprovalTTL:     Duration{24 * time.Hour},
@@ -148,6 +154,9 @@ func (c *Config) validate(where string) error {
 			return fmt.Errorf("%s: security_admins entry %q: want a unix user name", where, name)
 		}
 	}
+	if err := c.validateTargets(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)
 	}
@@ -186,4 +195,25 @@ func parseSize(s string) (int64, error) {
 		return n * u.mult, nil
 	}
 	return 0, fmt.Errorf("size %q: write e.g. 192MiB or 1GiB (0 for no limit)", s)
+}
+
+// validateTargets checks the target settings: absolute paths, a positive
+// mount expiry no longer than its bound.
+func (c *Config) validateTargets() error {
+	if c.MountRoot == "" || !filepath.IsAbs(c.MountRoot) {
+		return fmt.Errorf("mount_root = %q: want an absolute directory such as /run/rewind/mounts", c.MountRoot)
+	}
+	for _, r := range c.RestoreRoots {
+		if !filepath.IsAbs(r) {
+			return fmt.Errorf("restore_roots: %q is not an absolute directory", r)
+		}
+	}
+	if c.MountMaxExpire.Duration <= 0 {
+		return fmt.Errorf("mount_max_expire = %s: want a positive duration such as \"168h\"", c.MountMaxExpire)
+	}
+	if c.MountExpire.Duration <= 0 || c.MountExpire.Duration > c.MountMaxExpire.Duration {
+		return fmt.Errorf("mount_expire = %s: want a positive duration no longer than mount_max_expire (%s)",
+			c.MountExpire, c.MountMaxExpire)
+	}
+	return nil
 }

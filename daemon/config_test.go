@@ -18,7 +18,8 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 	if cfg.Data != def.Data || cfg.Socket != def.Socket || cfg.MaxJobsPerVault != def.MaxJobsPerVault ||
 		cfg.ShutdownTimeout != def.ShutdownTimeout || cfg.MountExpire != def.MountExpire || cfg.SweepAt != def.SweepAt ||
 		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup ||
-		cfg.ApprovalTTL != def.ApprovalTTL || len(cfg.SecurityAdmins) != len(def.SecurityAdmins) {
+		cfg.ApprovalTTL != def.ApprovalTTL || len(cfg.SecurityAdmins) != len(def.SecurityAdmins) ||
+		cfg.MountRoot != def.MountRoot || cfg.MountMaxExpire != def.MountMaxExpire || len(cfg.RestoreRoots) != len(def.RestoreRoots) {
 		t.Fatalf("example config %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -33,6 +34,10 @@ func TestConfigErrors(t *testing.T) {
 		"shutdown_timeout = \"soon\"\n":   "30s",
 		"no_such_key = 1\n":               "unknown key",
 		"[tcp]\nlisten = \"0.0.0.0:1\"\n": "tls",
+		"mount_root = \"mnt\"\n":          "absolute",
+		"restore_roots = [\"srv\"]\n":     "absolute",
+		"mount_max_expire = \"0s\"\n":     "positive",
+		"mount_expire = \"200h\"\n":       "mount_max_expire",
 	}
 	for text, want := range cases {
 		p := filepath.Join(dir, "c.toml")

@@ -89,6 +89,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	}
 	d.jobs = newRunner(d)
 	d.mounts = newMountManager(d)
+	d.ensureMountRoot()
 	d.sched = newScheduler(d)
 	d.ckpt = newCheckpointer(d)
 	if err := d.firstStart(ctx); err != nil {

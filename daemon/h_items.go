@@ -1,6 +1,10 @@
 package daemon
 
 import (
+	"path/filepath"
+
+	"github.com/rewind-backup/rewind/pathsafe"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -84,6 +88,9 @@ func itemBandwidth(v *vault.Vault, req ItemRequest) (*vault.Bandwidth, error) {
 // itemSource checks the source the request names exists and is readable now,
 // so a typo is caught at "item add" and not at 22:30.
 func itemSource(req ItemRequest) (vault.Source, error) {
+	if err := sourcesAbsolute(req); err != nil {
+		return vault.Source{}, err
+	}
 	if req.Share != "" {
 		st, err := os.Stat(req.Share)
 		if err != nil || !st.IsDir() {
@@ -100,6 +107,18 @@ func itemSource(req ItemRequest) (vault.Source, error) {
 		}
 	}
 	return vault.Source{Kind: vault.KindDisk, Spec: req.Disk, Bitmap: req.Bitmap, ChangedBlocks: req.ChangedBlocks}, nil
+}
+
+// sourcesAbsolute refuses a relative share or disk path: the daemon never
+// resolves one against its own working directory.
+func sourcesAbsolute(req ItemRequest) error {
+	if req.Share != "" && !filepath.IsAbs(req.Share) {
+		return targetError("share", req.Share, pathsafe.ErrRelative)
+	}
+	if p, ok := localDiskPath(req.Disk); ok && !filepath.IsAbs(p) {
+		return targetError("disk", p, pathsafe.ErrRelative)
+	}
+	return nil
 }
 
 func localDiskPath(spec string) (string, bool) {

@@ -113,7 +113,7 @@ func (d *Daemon) hUnmount(r *http.Request) (any, error) {
 	if !d.mountVisible(r.Context(), mp) {
 		return nil, Errf(CodeNotFound, "nothing of yours is mounted on %s: \"rewind mounts\" lists the mounts", mp)
 	}
-	if err := d.mounts.unmount(mp); err != nil {
+	if err := d.mounts.unmountAs(r.Context(), mp); err != nil {
 		return nil, err
 	}
 	return map[string]string{"unmounted": mp}, nil

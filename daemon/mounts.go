@@ -3,13 +3,13 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/rewind-backup/rewind/fsmount"
+	"github.com/rewind-backup/rewind/pathsafe"
 	"github.com/rewind-backup/rewind/vault"
 )
 
@@ -32,20 +32,19 @@ func newMountManager(d *Daemon) *mountManager {
 
 // mount serves req's points at req.Mountpoint.
 func (mm *mountManager) mount(ctx context.Context, v *vault.Vault, req MountRequest) (MountInfo, error) {
-	expire := mm.d.cfg.MountExpire.Duration
-	if req.Expire != "" {
-		d, err := time.ParseDuration(req.Expire)
-		if err != nil || d <= 0 {
-			return MountInfo{}, Errf(CodeInvalid, "--expire %q: want a positive duration such as 30m or 12h", req.Expire)
-		}
-		expire = d
+	expire, err := mm.mountExpire(req.Expire)
+	if err != nil {
+		return MountInfo{}, err
 	}
-	mp := filepath.Clean(req.Mountpoint)
-	if !filepath.IsAbs(mp) {
-		return MountInfo{}, Errf(CodeInvalid, "mountpoint %q must be an absolute path", req.Mountpoint)
+	if !filepath.IsAbs(req.Mountpoint) {
+		return MountInfo{}, targetError("mountpoint", req.Mountpoint, pathsafe.ErrRelative)
 	}
-	if st, err := os.Stat(mp); err != nil || !st.IsDir() {
-		return MountInfo{}, Errf(CodeInvalid, "mountpoint %s is not a directory: create it first (mkdir -p %s)", mp, mp)
+	if e := mm.find(req.Mountpoint); e != nil {
+		return MountInfo{}, Errf(CodeConflict, "%s is already a rewind mount: \"rewind umount %s\" first", e.info.Mountpoint, e.info.Mountpoint)
+	}
+	mp, err := mm.checkMountpoint(ctx, req.Mountpoint)
+	if err != nil {
+		return MountInfo{}, err
 	}
 	if v.Locked() {
 		return MountInfo{}, lockedError(v.Name())
@@ -61,10 +60,45 @@ func (mm *mountManager) mount(ctx context.Context, v *vault.Vault, req MountRequ
 		return MountInfo{}, fmt.Errorf("mount %s: %w", mp, err)
 	}
 	now := mm.d.now()
-	info := MountInfo{Mountpoint: mp, Vault: v.Name(), Item: req.Item, Point: req.Point, Created: now, Expires: now.Add(expire)}
+	info := MountInfo{Mountpoint: mp, Vault: v.Name(), Item: req.Item, Point: req.Point, Created: now, Expires: now.Add(expire),
+		Owner: ownerName(ctx)}
 	mm.mounts[mp] = &mountEntry{info: info, m: m}
-	mm.d.log.Info("mounted", "mountpoint", mp, "vault", v.Name(), "item", req.Item, "expires", info.Expires)
+	mm.d.log.Info("mounted", "mountpoint", mp, "vault", v.Name(), "item", req.Item, "expires", info.Expires, "by", info.Owner)
 	return info, nil
+}
+
+// find returns the mount at mp (as given, or resolved), nil when none.
+func (mm *mountManager) find(mp string) *mountEntry {
+	if e := mm.entry(filepath.Clean(mp)); e != nil {
+		return e
+	}
+	tg, err := pathsafe.Resolve(mp, pathsafe.Options{AllowMissing: true}) // outside the lock: it does I/O
+	if err != nil {
+		return nil
+	}
+	defer tg.Close()
+	return mm.entry(tg.Path)
+}
+
+func (mm *mountManager) entry(mp string) *mountEntry {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.mounts[mp]
+}
+
+// unmountAs unmounts mp for the caller: its own mounts, or any for an admin.
+func (mm *mountManager) unmountAs(ctx context.Context, mp string) error {
+	if !filepath.IsAbs(mp) {
+		return targetError("path", mp, pathsafe.ErrRelative)
+	}
+	e := mm.find(mp)
+	if e == nil {
+		return Errf(CodeNotFound, "%s is not a rewind mount: \"rewind mounts\" lists them", mp)
+	}
+	if err := mountOwnerCheck(ctx, e.info); err != nil {
+		return err
+	}
+	return mm.unmount(e.info.Mountpoint)
 }
 
 func (mm *mountManager) unmount(mp string) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rewind-backup/rewind/fileshare"
+	"github.com/rewind-backup/rewind/pathsafe"
 	"github.com/rewind-backup/rewind/vault"
 	"github.com/rewind-backup/rewind/vmdisk"
 )
@@ -26,7 +27,18 @@ func (d *Daemon) hRestore(r *http.Request) (any, error) {
 	if _, err := prepareRestore(r.Context(), v, it, &req); err != nil {
 		return nil, err // impossible: refused at once, never queued for approval
 	}
-	if err := d.guard(r.Context(), v, restoreCritical(it, req), pendingOp{Target: it.Name, Restore: &req}); err != nil {
+	op := restoreCritical(it, req)
+	if len(op) > 0 {
+		// Refuse a target the requester may not write before asking anyone
+		// to approve it.
+		tg, err := d.restoreTargetOf(r.Context(), req)
+		if err != nil {
+			return nil, err
+		}
+		closeTarget(tg)
+	}
+	pending := pendingOp{Target: it.Name, Restore: &req, RequesterRoles: principalRoles(r.Context())}
+	if err := d.guard(r.Context(), v, op, pending); err != nil {
 		return nil, err
 	}
 	return d.queueRestore(r.Context(), v, it, req, vault.Job{RequestedBy: principalName(r)})
@@ -51,11 +63,45 @@ func (d *Daemon) queueRestore(ctx context.Context, v *vault.Vault, it vault.Item
 	if err != nil {
 		return nil, err
 	}
+	tg, err := d.restoreTargetOf(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if tg != nil {
+		req.To = tg.Path
+	}
 	job.Type, job.Vault, job.Item, job.Point = vault.JobRestore, v.Name(), it.Name, p.ID
 	job.Detail = req.Kind + " → " + restoreTarget(it, req)
-	return d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
-		return d.runRestore(ctx, jc, v, it, p, req)
+	rec, err := d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
+		defer closeTarget(tg)
+		return d.runRestore(ctx, jc, v, it, p, req, tg)
 	})
+	if err != nil {
+		closeTarget(tg)
+	}
+	return rec, err
+}
+
+// restoreTargetOf resolves req.To safely (pathsafe): nil for an NBD
+// export, which only admins may restore to.
+func (d *Daemon) restoreTargetOf(ctx context.Context, req RestoreRequest) (*pathsafe.Target, error) {
+	if req.Kind == "disk" && isNBDURL(req.To) {
+		if !isAdmin(ctx) {
+			return nil, Errf(CodeForbidden, "restore to an NBD export (%s) is for admins only: restore to a file below a restore root", req.To)
+		}
+		return nil, nil
+	}
+	return d.resolveRestoreTarget(ctx, req.To, req.Kind != "disk")
+}
+
+func isNBDURL(s string) bool {
+	return strings.HasPrefix(s, "nbd://") || strings.HasPrefix(s, "nbd+unix://")
+}
+
+func closeTarget(tg *pathsafe.Target) {
+	if tg != nil {
+		tg.Close()
+	}
 }
 
 func pointID(p string) string {
@@ -102,19 +148,31 @@ func checkRestore(it vault.Item, req *RestoreRequest) error {
 	return nil
 }
 
-func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest) error {
+// runRestore runs a restore job into tg, the target resolved when the
+// request came (nil for an NBD export).
+func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
 	switch {
 	case req.Kind == "disk":
-		return restoreDisk(ctx, jc, v, it, p, req)
+		return restoreDisk(ctx, jc, v, it, p, req, tg)
 	case it.Source.Kind == vault.KindShare:
-		return restoreShare(ctx, jc, v, p, req)
+		return restoreShare(ctx, jc, v, p, req, tg)
 	}
-	return restoreDiskFiles(ctx, jc, v, p, req)
+	return restoreDiskFiles(ctx, jc, v, p, req, tg)
 }
 
-func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest) error {
-	res, err := vmdisk.Restore(ctx, v.Store(), p.Root, req.To, vmdisk.RestoreOptions{Format: req.Format, Force: req.Force,
-		OriginalSource: it.Source.Spec, Verify: req.Verify, Progress: jc.progress})
+func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
+	opts := vmdisk.RestoreOptions{Format: req.Format, Force: req.Force,
+		OriginalSource: it.Source.Spec, Verify: req.Verify, Progress: jc.progress}
+	if tg != nil {
+		opts.Open = func(flags int, perm uint32) (*os.File, error) { return tg.OpenFile(flags, perm) }
+		dir, err := tg.DirFile()
+		if err != nil {
+			return err
+		}
+		defer dir.Close()
+		opts.Dir = dir
+	}
+	res, err := vmdisk.Restore(ctx, v.Store(), p.Root, req.To, opts)
 	if err != nil {
 		return err
 	}
@@ -124,11 +182,13 @@ func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item,
 	return nil
 }
 
-func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest) error {
-	if err := os.MkdirAll(req.To, 0o755); err != nil {
-		return fmt.Errorf("restore target %s: %w", req.To, err)
+func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
+	dir, err := openTargetDir(tg)
+	if err != nil {
+		return err
 	}
-	res, err := fileshare.Restore(ctx, v.Store(), p.Root, req.To, fileshare.RestoreOptions{Paths: req.Paths,
+	defer dir.Close()
+	res, err := fileshare.RestoreAt(ctx, v.Store(), p.Root, dir, fileshare.RestoreOptions{Paths: req.Paths,
 		Conflict: fileshare.Conflict(req.Conflict), Verify: req.Verify,
 		Progress: func(files, bytes int64) { jc.progress(bytes, p.SourceBytes) }})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rewind-backup/rewind/pathsafe"
 	"github.com/rewind-backup/rewind/vault"
 	"github.com/rewind-backup/rewind/vmdisk"
 	"github.com/rewind-backup/rewind/vmdisk/guest"
@@ -22,7 +23,7 @@ import (
 // written outside req.To: every path is resolved beneath it with
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, and entries are created, never opened
 // through a symlink.
-func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest) error {
+func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
 	img, err := vmdisk.OpenImage(ctx, v.Store(), p.Root)
 	if err != nil {
 		return err
@@ -31,13 +32,11 @@ func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.P
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(req.To, 0o755); err != nil {
-		return fmt.Errorf("restore target %s: %w", req.To, err)
-	}
-	cp, err := newCopier(req.To, fsys, jc)
+	dir, err := openTargetDir(tg)
 	if err != nil {
 		return err
 	}
+	cp := newCopier(dir, fsys, jc)
 	defer cp.close()
 	for _, p := range req.Paths {
 		if err := cp.copyPath(ctx, p); err != nil {
@@ -87,6 +86,7 @@ func openVolume(ctx context.Context, disk io.ReaderAt, size int64, sel string) (
 
 // copier writes guest files beneath a root directory descriptor.
 type copier struct {
+	dir   *os.File
 	root  int
 	fsys  guest.FS
 	jc    *jobCtx
@@ -95,15 +95,12 @@ type copier struct {
 	root0 bool
 }
 
-func newCopier(dst string, fsys guest.FS, jc *jobCtx) (*copier, error) {
-	fd, err := unix.Open(dst, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open restore target %s: %w", dst, err)
-	}
-	return &copier{root: fd, fsys: fsys, jc: jc, root0: os.Geteuid() == 0}, nil
+// newCopier copies into dir (a target resolved by pathsafe); close closes dir.
+func newCopier(dir *os.File, fsys guest.FS, jc *jobCtx) *copier {
+	return &copier{dir: dir, root: int(dir.Fd()), fsys: fsys, jc: jc, root0: os.Geteuid() == 0}
 }
 
-func (c *copier) close() { unix.Close(c.root) }
+func (c *copier) close() { c.dir.Close() }
 
 // cleanRel makes a point path relative and refuses one that climbs out.
 func cleanRel(p string) (string, error) {

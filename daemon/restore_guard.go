@@ -16,7 +16,7 @@ func restoreCritical(it vault.Item, req RestoreRequest) []critical {
 	switch {
 	case req.Kind == "disk" && req.Force && sameDisk(req.To, it.Source.Spec):
 		return []critical{critRestoreOverSource}
-	case it.Source.Kind == vault.KindShare && req.Conflict == "overwrite" && (req.Original || within(req.To, it.Source.Path)):
+	case it.Source.Kind == vault.KindShare && req.Conflict == "overwrite" && (req.Original || pathWithin(req.To, it.Source.Path)):
 		return []critical{critRestoreOverSource}
 	}
 	return nil
@@ -34,9 +34,9 @@ func sameDisk(target, spec string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
-// within reports whether dir is root or lies inside it, after resolving
+// pathWithin reports whether dir is root or lies inside it, after resolving
 // symlinks as far as the paths exist.
-func within(dir, root string) bool {
+func pathWithin(dir, root string) bool {
 	d, r := resolveExisting(dir), resolveExisting(root)
 	rel, err := filepath.Rel(r, d)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")

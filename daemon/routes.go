@@ -52,8 +52,8 @@ func (d *Daemon) routes() {
 	d.route("POST /v1/jobs/{id}/cancel", RoleBackupOperator, d.hCancel)
 
 	d.route("GET /v1/mounts", RoleReader, d.hMounts)
-	d.route("POST /v1/mounts", RoleReader, d.hMount)
-	d.route("DELETE /v1/mounts", RoleReader, d.hUnmount)
+	d.route("POST /v1/mounts", RoleRestoreOperator, d.hMount)
+	d.route("DELETE /v1/mounts", RoleRestoreOperator, d.hUnmount)
 
 	d.securityRoutes()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -41,6 +42,38 @@ type restorer struct {
 // hardlinks and xattrs. Existing entries are handled per opts.Conflict; by
 // default nothing is written when any exists and the error lists them.
 func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, dst string, opts RestoreOptions) (*RestoreResult, error) {
+	rs, err := newRestorer(ctx, r, root, opts)
+	if err != nil {
+		return nil, err
+	}
+	created, err := makeDst(dst)
+	if err != nil {
+		return nil, err
+	}
+	dfd, err := unix.Open(dst, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("restore target %s: %w", dst, err)
+	}
+	defer unix.Close(dfd)
+	return rs.into(ctx, dfd, dst, created)
+}
+
+// RestoreAt is Restore into the open directory dir, which the caller has
+// resolved safely; dir.Name() names it in messages. An empty dir counts as
+// new (it gets the point's top-directory metadata).
+func RestoreAt(ctx context.Context, r ChunkReader, root blockstore.ID, dir *os.File, opts RestoreOptions) (*RestoreResult, error) {
+	rs, err := newRestorer(ctx, r, root, opts)
+	if err != nil {
+		return nil, err
+	}
+	empty, err := emptyDir(int(dir.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("restore target %s: %w", dir.Name(), err)
+	}
+	return rs.into(ctx, int(dir.Fd()), dir.Name(), empty)
+}
+
+func newRestorer(ctx context.Context, r ChunkReader, root blockstore.ID, opts RestoreOptions) (*restorer, error) {
 	t, err := OpenTree(ctx, r, root)
 	if err != nil {
 		return nil, err
@@ -56,22 +89,30 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, dst string,
 		return nil, err
 	}
 	rs.matched = make([]bool, len(rs.sel))
-	created, err := makeDst(dst)
-	if err != nil {
-		return nil, err
-	}
-	dfd, err := unix.Open(dst, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("restore target %s: %w", dst, err)
-	}
-	defer unix.Close(dfd)
+	return rs, nil
+}
+
+// into restores beneath the directory descriptor dfd (named dst).
+func (rs *restorer) into(ctx context.Context, dfd int, dst string, created bool) (*RestoreResult, error) {
 	rs.dstfd = dfd
-	if opts.Conflict == ConflictRefuse && !created {
+	if rs.opts.Conflict == ConflictRefuse && !created {
 		if err := rs.refuseConflicts(ctx, dfd, dst); err != nil {
 			return rs.res, err
 		}
 	}
 	return rs.res, rs.run(ctx, dfd, created)
+}
+
+// emptyDir reports whether the directory dfd has no entries.
+func emptyDir(dfd int) (bool, error) {
+	fd, err := unix.Openat(dfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, err
+	}
+	f := os.NewFile(uintptr(fd), ".")
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && (err == nil || errors.Is(err, io.EOF)), nil
 }
 
 func checkConflictMode(c Conflict) error {

@@ -13,11 +13,12 @@ const module = "github.com/rewind-backup/rewind"
 var allowed = map[string][]string{
 	"blockstore": {},
 	"policy":     {},
+	"pathsafe":   {},
 	"vault":      {"blockstore", "policy"},
 	"vmdisk":     {"blockstore"},
 	"fileshare":  {"blockstore"},
 	"fsmount":    {"blockstore", "vmdisk", "fileshare"},
-	"daemon":     {"blockstore", "policy", "vault", "vmdisk", "fileshare", "fsmount"},
+	"daemon":     {"blockstore", "policy", "vault", "vmdisk", "fileshare", "fsmount", "pathsafe"},
 }
 
 // TestDependencyDirection fails when a package imports one of ours that sits

@@ -47,12 +47,13 @@ func freePort(t testing.TB) int {
 }
 
 // tcpDaemon starts a daemon with the TLS API on and returns it and the
-// client flags for it.
-func tcpDaemon(t *testing.T) (*daemonProc, []string) {
+// client flags for it; extra are top-level config lines.
+func tcpDaemon(t *testing.T, extra ...string) (*daemonProc, []string) {
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d := startDaemon(t, fmt.Sprintf("[tcp]\nlisten = %q\ncert = %q\nkey = %q\n", addr, cert, key))
+	top := strings.Join(extra, "\n") + "\n"
+	d := startDaemon(t, top+fmt.Sprintf("[tcp]\nlisten = %q\ncert = %q\nkey = %q\n", addr, cert, key))
 	return d, []string{"--url", "https://" + addr, "--ca", cert}
 }
 
@@ -65,7 +66,8 @@ func (d *daemonProc) token(role string) string {
 
 // TestTokenRoles checks the 401/403/200 matrix of the TCP API.
 func TestTokenRoles(t *testing.T) {
-	d, remote := tcpDaemon(t)
+	// The test's temporary root holds the daemon's directory: restore-operators restore there.
+	d, remote := tcpDaemon(t, fmt.Sprintf("restore_roots = [%q]", filepath.Dir(t.TempDir())))
 	src := filepath.Join(d.dir, "share")
 	makeTree(t, src)
 	d.must("item", "add", "files", "--share", src)

@@ -2,6 +2,7 @@ package vmdisk
 
 import (
 	"context"
+	"os"
 
 	"github.com/rewind-backup/rewind/blockstore"
 )
@@ -118,8 +119,18 @@ func (r *BackupResult) Commit(ctx context.Context) error {
 type RestoreOptions struct {
 	// Format of a new target file: "raw" (default) or "qcow2".
 	Format string
-	// Force allows overwriting OriginalSource.
+	// Force allows overwriting OriginalSource, an existing non-empty file and
+	// a device holding a partition table or file-system signature.
 	Force bool
+	// Open, when set, opens the target file (flags as os.OpenFile, perm for a
+	// file it creates) instead of os.OpenFile(target): the daemon passes one
+	// that opens through a safely resolved directory descriptor.
+	Open func(flags int, perm uint32) (*os.File, error)
+	// Dir, when set, is target's directory opened by the caller: a qcow2
+	// restore then works in a private directory made through it and renames
+	// the image into place through it, so qemu-img never walks a path
+	// another user could redirect.
+	Dir *os.File
 	// OriginalSource is the item's source spec; restoring onto it needs Force.
 	OriginalSource string
 	// Verify rereads the target and compares every block with the point.

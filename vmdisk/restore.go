@@ -23,7 +23,8 @@ type sink interface {
 
 // Restore writes disk point root to target: a new raw file (sparse: zero
 // blocks stay holes), an existing file or block device (Force needed when it
-// is opts.OriginalSource; refused while another process holds it open),
+// is opts.OriginalSource, a non-empty file, or a device holding a partition
+// table or file-system signature; refused while another process holds it open),
 // "nbd://…"/"nbd+unix://…" exports, or with Format "qcow2" a new qcow2 file
 // (made with qemu-img convert). With Verify every block is read back and
 // compared by chunk id.
@@ -48,7 +49,7 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, target stri
 	if err := checkTarget(target, opts); err != nil {
 		return nil, err
 	}
-	s, err := openSink(ctx, target, m.size)
+	s, err := openSink(ctx, target, m.size, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +63,11 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, target stri
 	return res, nil
 }
 
-func openSink(ctx context.Context, target string, size int64) (sink, error) {
+func openSink(ctx context.Context, target string, size int64, opts RestoreOptions) (sink, error) {
 	if sourceKind(target) == "nbd" {
 		return openNBDSink(ctx, target, size)
 	}
-	return openFileSink(target, size)
+	return openTargetSink(target, size, opts)
 }
 
 // restoreTo copies every block of m into s, then syncs and optionally verifies.

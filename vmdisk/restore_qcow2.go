@@ -10,6 +10,9 @@ import (
 // restoreQcow2 restores into a temporary sparse raw file next to target and
 // converts it with qemu-img; with Verify the conversion is compared too.
 func restoreQcow2(ctx context.Context, r ChunkReader, m *mapRoot, target string, opts RestoreOptions) (*RestoreResult, error) {
+	if opts.Dir != nil {
+		return restoreQcow2At(ctx, r, m, target, opts)
+	}
 	if _, err := os.Stat(target); err == nil && !opts.Force {
 		return nil, fmt.Errorf("restore target %s exists: pass --force to replace it with a new qcow2 image", target)
 	}

@@ -21,7 +21,17 @@ type fileSink struct {
 }
 
 func openFileSink(path string, size int64) (*fileSink, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	return openTargetSink(path, size, RestoreOptions{Force: true})
+}
+
+// openTargetSink creates path, or opens it when it exists: an existing
+// non-empty file or a device holding a signature needs opts.Force.
+func openTargetSink(path string, size int64, opts RestoreOptions) (*fileSink, error) {
+	open := opts.Open
+	if open == nil {
+		open = func(flags int, perm uint32) (*os.File, error) { return os.OpenFile(path, flags, os.FileMode(perm)) }
+	}
+	f, err := open(os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		if err := f.Truncate(size); err != nil {
 			f.Close()
@@ -33,30 +43,52 @@ func openFileSink(path string, size int64) (*fileSink, error) {
 	if !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("create restore target: %w", err)
 	}
-	return openExistingSink(path, size)
-}
-
-func openExistingSink(path string, size int64) (*fileSink, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err = open(os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open restore target: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	s := &fileSink{f: f, path: path, device: st.Mode()&os.ModeDevice != 0}
-	if !s.device {
-		err = f.Truncate(size)
-	} else if devSize, serr := f.Seek(0, io.SeekEnd); serr != nil || devSize < size {
-		err = fmt.Errorf("device %s holds %d bytes, the disk needs %d: use a larger device", path, devSize, size)
-	}
+	s, err := existingSink(f, path, size, opts.Force)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("restore target %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func existingSink(f *os.File, path string, size int64, force bool) (*fileSink, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !force {
+		if err := refuseOverwrite(f, st); err != nil {
+			return nil, err
+		}
+	}
+	s := &fileSink{f: f, path: path, device: st.Mode()&os.ModeDevice != 0}
+	if !s.device {
+		return s, f.Truncate(size)
+	}
+	if devSize, serr := f.Seek(0, io.SeekEnd); serr != nil || devSize < size {
+		return nil, fmt.Errorf("device %s holds %d bytes, the disk needs %d: use a larger device", path, devSize, size)
+	}
+	return s, nil
+}
+
+// refuseOverwrite refuses a non-empty regular file and a device whose first
+// sectors hold a partition table or a file-system signature.
+func refuseOverwrite(f *os.File, st os.FileInfo) error {
+	switch {
+	case st.Mode().IsRegular() && st.Size() > 0:
+		return fmt.Errorf("it exists and holds %d bytes: pass --force to overwrite it, or restore to a new file", st.Size())
+	case st.Mode()&os.ModeDevice != 0:
+		if sig := Signature(f); sig != "" {
+			return fmt.Errorf("the device holds %s: pass --force to overwrite it, or restore to a blank device", sig)
+		}
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("it is not a regular file or block device (%s)", st.Mode().Type())
+	}
+	return nil
 }
 
 // WriteAt writes p at off; into a file it created it skips all-zero 4 KiB

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/rewind-backup/rewind/daemon"
@@ -93,4 +95,15 @@ func call(fn func(c *cli.Context, a *api) error) cli.ActionFunc {
 		}
 		return fn(c, a)
 	}
+}
+
+// localPath makes a relative path absolute when the CLI talks to the daemon
+// over the local socket (both share this host's file system). Over TCP
+// (--url) it is sent as given: the daemon refuses a relative path, since it
+// cannot know this shell's working directory. URLs (…://) pass unchanged.
+func localPath(c *cli.Context, p string) (string, error) {
+	if p == "" || strings.Contains(p, "://") || filepath.IsAbs(p) || opt(c, "url") != "" {
+		return p, nil
+	}
+	return filepath.Abs(p)
 }

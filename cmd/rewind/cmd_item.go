@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
@@ -54,8 +55,16 @@ func itemAdd(c *cli.Context, a *api) error {
 	if (c.String("disk") == "") == (c.String("share") == "") {
 		return usagef("item add %s: give exactly one of --disk SOURCE or --share DIR", name)
 	}
-	req := daemon.ItemRequest{Name: name, Policy: c.String("policy"), Disk: c.String("disk"), Bitmap: c.String("bitmap"),
-		ChangedBlocks: c.String("changed-blocks"), Share: c.String("share"), PreFreeze: c.String("pre-freeze"),
+	share, err := localPath(c, c.String("share"))
+	if err != nil {
+		return err
+	}
+	disk, err := localDisk(c, c.String("disk"))
+	if err != nil {
+		return err
+	}
+	req := daemon.ItemRequest{Name: name, Policy: c.String("policy"), Disk: disk, Bitmap: c.String("bitmap"),
+		ChangedBlocks: c.String("changed-blocks"), Share: share, PreFreeze: c.String("pre-freeze"),
 		PostThaw: c.String("post-thaw"), FSFreeze: c.Bool("fsfreeze"), WorkHoursRate: c.String("work-hours-rate"), OffHoursRate: c.String("off-hours-rate"),
 		WorkHours: c.String("work-hours")}
 	var v map[string]any
@@ -116,4 +125,14 @@ func itemVerb(verb string) func(c *cli.Context, a *api) error {
 		fmt.Printf("item %q: %s done (state: %s)\n", name, verb, cell(v["state"]))
 		return nil
 	}
+}
+
+// localDisk is localPath for a disk source, keeping a "qcow2:" prefix.
+func localDisk(c *cli.Context, spec string) (string, error) {
+	p, isQcow := strings.CutPrefix(spec, "qcow2:")
+	p, err := localPath(c, p)
+	if isQcow {
+		p = "qcow2:" + p
+	}
+	return p, err
 }

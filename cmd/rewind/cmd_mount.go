@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/rewind-backup/rewind/daemon"
@@ -26,7 +25,10 @@ func mountCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			abs, err := filepath.Abs(mp)
+			abs, err := localPath(c, mp)
+			if c.Bool("foreground") && err == nil {
+				abs, err = filepath.Abs(mp)
+			}
 			if err != nil {
 				return err
 			}
@@ -65,7 +67,10 @@ func umountCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		abs, _ := filepath.Abs(mp)
+		abs, err := localPath(c, mp)
+		if err != nil {
+			return err
+		}
 		return a.del("/v1/mounts?path="+url.QueryEscape(abs), nil)
 	})}
 }
@@ -86,8 +91,8 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-wait"}, jsonFlag}, extra...)
 	}
 	return &cli.Command{Name: "restore", Usage: "restore a disk, files, or a share", Subcommands: []*cli.Command{
-		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
-			&cli.BoolFlag{Name: "force", Usage: "overwrite the item's original source"},
+		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "new file, or existing file or block device (absolute, or relative over the local socket)"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing non-empty file, a device holding a partition table or file system, or the item's original source"},
 			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"},
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
@@ -107,11 +112,9 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 		if err != nil {
 			return err
 		}
-		to := c.String("to")
-		if to != "" && !strings.Contains(to, "://") {
-			if to, err = filepath.Abs(to); err != nil {
-				return err
-			}
+		to, err := localPath(c, c.String("to"))
+		if err != nil {
+			return err
 		}
 		if kind == "share" && (to == "") == !c.Bool("original") {
 			return usagef("restore share %s: give --to DIR or --original", name)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -157,14 +158,18 @@ func vaultKeyExport(c *cli.Context, a *api) error {
 	if err != nil {
 		return err
 	}
+	to := c.String("to")
+	if _, err := os.Lstat(to); err == nil {
+		return fmt.Errorf("key file %s already exists: it is never overwritten; give a new file name (or remove the old one yourself)", to)
+	}
 	var out struct {
 		Key []byte `json:"key"`
 	}
 	if err := a.post("/v1/vaults/"+name+"/key-export", nil, &out); err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.String("to"), out.Key, 0o600); err != nil {
-		return fmt.Errorf("write key file: %w", err)
+	if err := writeNewFile(to, out.Key); err != nil {
+		return err
 	}
 	fmt.Printf("wrapped key of vault %q written to %s (the passphrase is still needed to use it)\n", name, c.String("to"))
 	return nil
@@ -219,4 +224,25 @@ func prompt(label string) (string, error) {
 	b, err := term.ReadPassword(int(os.Stdin.Fd()))
 	fmt.Fprintln(os.Stderr)
 	return string(b), err
+}
+
+// writeNewFile writes b to a file that must not exist yet (O_EXCL: never an
+// existing file, never through a symlink), mode 0600.
+func writeNewFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("key file %s already exists: it is never overwritten; give a new file name", path)
+	}
+	if err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	return f.Close()
 }
