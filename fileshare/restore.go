@@ -25,10 +25,10 @@ type restorer struct {
 	opts    RestoreOptions
 	res     *RestoreResult
 	asRoot  bool
-	dryRun  bool              // collect conflicts only
-	dstfd   int               // dst, for resolving hardlink targets
-	links   map[string]link   // LinkKey → first name restored (path from dst)
-	sel     [][]string        // selected paths, split; nil = everything
+	dryRun  bool            // collect conflicts only
+	dstfd   int             // dst, for resolving hardlink targets
+	links   map[string]link // LinkKey → first name restored (path from dst)
+	sel     [][]string      // selected paths, split; nil = everything
 	matched []bool
 	jobs    chan *restoreJob
 

@@ -18,8 +18,10 @@ type metaTarget struct {
 	symlink bool   // path names a symlink: l* calls, no chmod
 }
 
-func fdTarget(fd int) metaTarget   { return metaTarget{fd: fd} }
-func pathTarget(fd int) metaTarget { return metaTarget{fd: -1, path: "/proc/self/fd/" + strconv.Itoa(fd)} }
+func fdTarget(fd int) metaTarget { return metaTarget{fd: fd} }
+func pathTarget(fd int) metaTarget {
+	return metaTarget{fd: -1, path: "/proc/self/fd/" + strconv.Itoa(fd)}
+}
 func symlinkTarget(dirfd int, name string) metaTarget {
 	return metaTarget{fd: -1, path: fdPath(dirfd, name), symlink: true}
 }
