@@ -74,7 +74,7 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 	}
 	typ, ok := typeOf(st.Mode)
 	if !ok {
-		b.warn("%s: socket skipped (sockets cannot be backed up)", showPath(path))
+		b.warn("%s: unknown file type %#o, skipped", showPath(path), st.Mode&unix.S_IFMT)
 		return nil, nil
 	}
 	n := b.describe(name, &st)

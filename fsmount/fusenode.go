@@ -213,8 +213,11 @@ func fillAttr(out *fuse.Attr, a Attr) {
 
 func orEpoch(t time.Time) time.Time { return orTime(t, time.Unix(0, 0)) }
 
+// orTime is t, or def when t was not recorded. Any recorded time goes to
+// the kernel as is, before 1970 and after 2262 included: FUSE carries
+// seconds as a 64-bit count the kernel reads as signed.
 func orTime(t, def time.Time) time.Time {
-	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+	if t.IsZero() {
 		return def
 	}
 	return t
