@@ -35,9 +35,19 @@ func (d *Daemon) hRestore(r *http.Request) (any, error) {
 	}
 	job := vault.Job{Type: vault.JobRestore, Vault: v.Name(), Item: it.Name, Point: p.ID,
 		RequestedBy: principalName(r), Detail: req.Kind + " → " + restoreTarget(it, req)}
+	drop := dropPrivileges(r.Context())
 	return d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
-		return d.runRestore(ctx, jc, v, it, p, req)
+		return d.runRestore(ctx, jc, v, it, p, req, drop)
 	})
+}
+
+// dropPrivileges: only an admin's restore writes setuid/setgid bits,
+// capabilities, device nodes and recorded owners; anyone else's restore
+// leaves them out (with a warning each), so restore rights do not turn
+// into root rights through a crafted or foreign backup.
+func dropPrivileges(ctx context.Context) bool {
+	p := principalFrom(ctx)
+	return p == nil || !p.Can(RoleAdmin)
 }
 
 func pointID(p string) string {
@@ -84,12 +94,12 @@ func checkRestore(it vault.Item, req *RestoreRequest) error {
 	return nil
 }
 
-func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest) error {
+func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest, drop bool) error {
 	switch {
 	case req.Kind == "disk":
 		return restoreDisk(ctx, jc, v, it, p, req)
 	case it.Source.Kind == vault.KindShare:
-		return restoreShare(ctx, jc, v, p, req)
+		return restoreShare(ctx, jc, v, p, req, drop)
 	}
 	return restoreDiskFiles(ctx, jc, v, p, req)
 }
@@ -106,12 +116,12 @@ func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item,
 	return nil
 }
 
-func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest) error {
+func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, drop bool) error {
 	if err := os.MkdirAll(req.To, 0o755); err != nil {
 		return fmt.Errorf("restore target %s: %w", req.To, err)
 	}
 	res, err := fileshare.Restore(ctx, v.Store(), p.Root, req.To, fileshare.RestoreOptions{Paths: req.Paths,
-		Conflict: fileshare.Conflict(req.Conflict), Verify: req.Verify,
+		Conflict: fileshare.Conflict(req.Conflict), Verify: req.Verify, DropPrivileges: drop,
 		Progress: func(files, bytes int64) { jc.progress(bytes, p.SourceBytes) }})
 	if err != nil {
 		return err
