@@ -126,5 +126,21 @@ func (n *Node) StatMode() uint32 {
 	return t | n.Mode&0o7777
 }
 
+// DataBytes is how many bytes of a regular file hold data (the rest are
+// holes), known without loading anything for files of up to 256 extents;
+// ok is false for bigger files (their extent lists are stored apart).
+func (n *Node) DataBytes() (b int64, ok bool) {
+	if n.lists != nil {
+		return 0, false
+	}
+	if n.inline != nil {
+		return int64(len(n.inline)), true
+	}
+	for _, x := range n.extents {
+		b += x.Len
+	}
+	return b, true
+}
+
 // IsDir reports whether n is a directory.
 func (n *Node) IsDir() bool { return n.Type == TypeDir }

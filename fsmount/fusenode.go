@@ -202,9 +202,13 @@ func fillAttr(out *fuse.Attr, a Attr) {
 	out.Nlink = max(a.Nlink, 1)
 	out.Uid, out.Gid, out.Rdev = a.Uid, a.Gid, a.Rdev
 	out.Blksize = 4096
-	out.Blocks = uint64(a.Blocks)
-	if a.Blocks <= 0 {
+	switch {
+	case a.Blocks < 0:
+		out.Blocks = 0
+	case a.Blocks == 0:
 		out.Blocks = (out.Size + 511) / 512
+	default:
+		out.Blocks = uint64(a.Blocks)
 	}
 	mt := orEpoch(a.Mtime)
 	at, ct := orTime(a.Atime, mt), orTime(a.Ctime, mt)

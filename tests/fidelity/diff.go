@@ -17,6 +17,9 @@ type Options struct {
 	NoRootMeta bool
 	// NoDirAtime skips directory atimes (listing a directory moves them).
 	NoDirAtime bool
+	// AtimeSeconds compares atimes to the second (rsync -U carries no
+	// atime nanoseconds).
+	AtimeSeconds bool
 }
 
 // Diff lists every difference between want and got, one line each, in
@@ -81,7 +84,11 @@ func diffState(p string, w, g *State, o Options) []string {
 		add("mtime", show(w.Mtime), show(g.Mtime))
 	}
 	skipAtime := (isLink && o.NoSymlinkAtime) || (isDir && o.NoDirAtime)
-	if !skipAtime && w.Atime != g.Atime {
+	wa, ga := w.Atime, g.Atime
+	if o.AtimeSeconds {
+		wa.Nsec, ga.Nsec = 0, 0
+	}
+	if !skipAtime && wa != ga {
 		add("atime", show(w.Atime), show(g.Atime))
 	}
 	if w.Target != g.Target {
