@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,5 +92,58 @@ func mustRun(t *testing.T, args ...string) {
 	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestE2EShareRestoreByNonAdminDropsPrivileges: a restore-operator's share
+// restore of the fidelity corpus leaves out setuid/setgid bits, the file
+// capability, device nodes and owners, and says so (exit 3, warnings); an
+// admin's restore of the same point keeps them (TestE2EFidelityShare).
+func TestE2EShareRestoreByNonAdminDropsPrivileges(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "corpus")
+	if err := fidelity.Build(src); err != nil {
+		t.Fatal(err)
+	}
+	d.must("item", "add", "corpus", "--share", src)
+	d.must("backup", "corpus")
+	dst := filepath.Join(d.dir, "as-operator")
+	args := append(append([]string{}, remote...), "restore", "share", "corpus", "--point", "latest", "--to", dst,
+		"--token", d.token("restore-operator"))
+	out, errOut, code := d.run(args...)
+	if code != 3 {
+		t.Fatalf("restore as restore-operator: exit %d, want 3 (completed with warnings)\n%s%s", code, out, errOut)
+	}
+	got, err := fidelity.Scan(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"dev/tty5", "dev/loop7", "links/null", "links/null2"} {
+		if got[p] != nil {
+			t.Errorf("%s: device node restored for a non-admin", p)
+		}
+	}
+	if s := got["xattr/suid"]; s == nil || s.Mode&0o7777 != 0o755 || s.Uid != 0 {
+		t.Errorf("xattr/suid: %+v, want mode 0755 owned by root", s)
+	}
+	if s := got["xattr/sgid"]; s == nil || s.Mode&0o7777 != 0o711 || s.Gid != 0 {
+		t.Errorf("xattr/sgid: %+v, want mode 0711 group root", s)
+	}
+	if s := got["xattr/capfile"]; s == nil || s.Xattrs["security.capability"] != "" {
+		t.Errorf("xattr/capfile keeps its capability: %+v", s)
+	}
+	if s := got["acl/file"]; s == nil || s.Xattrs["system.posix_acl_access"] == "" {
+		t.Errorf("acl/file lost its ACL, which grants no privilege: %+v", s)
+	}
+	var jobs []map[string]any
+	d.jsonOf(&jobs, "jobs", "--item", "corpus")
+	warned := false
+	for _, j := range jobs {
+		if strings.Contains(fmt.Sprint(j["warnings"]), "security.capability") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no job warns about the dropped capability: %v", jobs)
 	}
 }
