@@ -29,8 +29,17 @@ type excludeRule struct {
 	anchored bool
 }
 
+// Bounds on patterns, which come from API callers.
+const (
+	maxPatternLen = 1024
+	maxPatterns   = 1000
+)
+
 // CompileExcludes checks and compiles patterns; the error names the bad one.
 func CompileExcludes(patterns []string) (*Excludes, error) {
+	if len(patterns) > maxPatterns {
+		return nil, fmt.Errorf("%d exclude patterns: at most %d", len(patterns), maxPatterns)
+	}
 	e := &Excludes{}
 	for _, p := range patterns {
 		r, err := compileRule(p)
@@ -57,7 +66,15 @@ func compileRule(p string) (excludeRule, error) {
 	if p == "" {
 		return r, fmt.Errorf("empty pattern (give a name, a path or a glob)")
 	}
-	r.parts = strings.Split(p, "/")
+	if len(p) > maxPatternLen {
+		return r, fmt.Errorf("longer than %d bytes", maxPatternLen)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == "**" && len(r.parts) > 0 && r.parts[len(r.parts)-1] == "**" {
+			continue // "**/**" is "**"
+		}
+		r.parts = append(r.parts, part)
+	}
 	for _, part := range r.parts {
 		if part == "" {
 			return r, fmt.Errorf("empty path component")
@@ -68,6 +85,10 @@ func compileRule(p string) (excludeRule, error) {
 	}
 	if !r.anchored {
 		r.parts = append([]string{"**"}, r.parts...)
+	}
+	if n := len(r.parts); n > 1 && r.parts[n-1] == "**" {
+		// "logs/**" is what is inside logs: at least one more name
+		r.parts = append(r.parts[:n-1], "*", "**")
 	}
 	return r, nil
 }
@@ -91,26 +112,33 @@ func (e *Excludes) Excluded(rel string, isDir bool) bool {
 	return out
 }
 
-// matchParts matches pattern components against name components; a
-// trailing "**" needs at least one name ("logs/**" is what is inside logs).
+// matchParts matches pattern components against name components, "**"
+// standing for any run of names, in O(len(pat)·len(names)): the classic
+// wildcard scan that backtracks only to the last "**".
 func matchParts(pat, names []string) bool {
-	if len(pat) == 0 {
-		return len(names) == 0
-	}
-	if pat[0] == "**" {
-		if len(pat) == 1 {
-			return len(names) > 0
+	pi, ni, star, mark := 0, 0, -1, 0
+	for ni < len(names) {
+		switch {
+		case pi < len(pat) && pat[pi] == "**":
+			star, mark = pi, ni
+			pi++
+		case pi < len(pat) && matchName(pat[pi], names[ni]):
+			pi++
+			ni++
+		case star >= 0:
+			pi, mark = star+1, mark+1
+			ni = mark
+		default:
+			return false
 		}
-		for i := 0; i <= len(names); i++ {
-			if matchParts(pat[1:], names[i:]) {
-				return true
-			}
-		}
-		return false
 	}
-	if len(names) == 0 {
-		return false
+	for pi < len(pat) && pat[pi] == "**" {
+		pi++
 	}
-	ok, _ := path.Match(pat[0], names[0])
-	return ok && matchParts(pat[1:], names[1:])
+	return pi == len(pat)
+}
+
+func matchName(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
 }

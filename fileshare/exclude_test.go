@@ -1,6 +1,9 @@
 package fileshare
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestExcludes(t *testing.T) {
 	cases := []struct {
@@ -31,6 +34,10 @@ func TestExcludes(t *testing.T) {
 		{[]string{`\!bang`}, "!bang", false, true},
 		{[]string{"[ab]?"}, "bz", false, true},
 		{nil, "anything", false, false},
+		{[]string{"a/**/**/b"}, "a/x/b", false, true},
+		{[]string{"**/a/**/a/**/a/**/b"}, strings.Repeat("a/", 2000) + "c", false, false},
+		{[]string{"x/**/y/*.go"}, "x/1/y/2/y/m.go", false, true},
+		{[]string{"x/**/y/*.go"}, "x/1/y/2/z/m.go", false, false},
 	}
 	for _, c := range cases {
 		e, err := CompileExcludes(c.patterns)
@@ -41,7 +48,7 @@ func TestExcludes(t *testing.T) {
 			t.Errorf("%q on %q (dir %v): %v, want %v", c.patterns, c.path, c.dir, got, c.want)
 		}
 	}
-	for _, bad := range []string{"", "/", "a//b", "[", "!"} {
+	for _, bad := range []string{"", "/", "a//b", "[", "!", strings.Repeat("x", 1025)} {
 		if _, err := CompileExcludes([]string{bad}); err == nil {
 			t.Errorf("pattern %q compiled", bad)
 		}
