@@ -139,6 +139,9 @@ func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point
 	}
 	jc.update(func(j *vault.Job) {
 		j.Detail = fmt.Sprintf("share → %s: %d entries, %d bytes; conflicts: %s", req.To, res.Files, res.Bytes, strings.Join(res.Conflicts, ", "))
+		if res.Dropped > 0 {
+			j.Detail += fmt.Sprintf("; %d privileges left out (not an admin)", res.Dropped)
+		}
 	})
 	return nil
 }

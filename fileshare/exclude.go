@@ -18,6 +18,10 @@ import (
 //
 // An excluded directory is not descended into, so nothing below it can be
 // re-included (as in git).
+//
+// Written here rather than imported: github.com/sabhiram/go-gitignore has
+// had no release since 2021, and go-git's plumbing/format/gitignore brings
+// the whole go-git module along.
 type Excludes struct {
 	rules []excludeRule
 }

@@ -19,8 +19,8 @@ var fidelityOpts = fidelity.Options{NoSymlinkAtime: true, NoDirAtime: true}
 // 1970..2262, hard links of every type, ACLs, xattrs, capabilities,
 // setuid, sparse files, devices, a socket) with the real daemon and checks
 // every way it comes back against the source, reporting every difference:
-// restore share into a directory with a default ACL (nothing may be
-// inherited), restore share --conflict overwrite over a tree whose
+// restore share and restore files into a directory with a default ACL
+// (nothing may be inherited), restore share --conflict overwrite over a tree whose
 // directories carry stale xattrs and ACLs, and the mount copied out with
 // cp -a and rsync -aHAX.
 func TestE2EFidelityShare(t *testing.T) {
@@ -52,6 +52,10 @@ func TestE2EFidelityShare(t *testing.T) {
 	mustRun(t, "setfattr", "-n", "user.stale", "-v", "2", filepath.Join(fresh, "xattr/file"))
 	d.must("restore", "share", "corpus", "--point", "latest", "--to", fresh, "--conflict", "overwrite")
 	expectSame(t, "restore share --conflict overwrite", want, fresh, fidelityOpts)
+
+	files := filepath.Join(area, "files")
+	d.must("restore", "files", "corpus", "--point", "latest", "--path", "/", "--to", files)
+	expectSame(t, "restore files --path / of a share point", want, files, fidelityOpts)
 
 	mnt := filepath.Join(d.dir, "mnt")
 	mustRun(t, "mkdir", mnt)
