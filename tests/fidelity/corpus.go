@@ -1,6 +1,7 @@
 package fidelity
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -90,7 +91,11 @@ func run(dir string, args ...string) error {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin", "TZ=UTC")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("corpus: %s is not installed: run \"make test-deps\" (apt-get install %s)", args[0], Tools[args[0]])
+	}
+	if err != nil {
 		return fmt.Errorf("corpus: %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return nil
