@@ -88,9 +88,9 @@ func Build(dir string) error {
 }
 
 func run(dir string, args ...string) error {
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := exec.Command(lookPath(args[0]), args[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin", "TZ=UTC")
+	cmd.Env = append(os.Environ(), "TZ=UTC")
 	out, err := cmd.CombinedOutput()
 	if errors.Is(err, exec.ErrNotFound) {
 		return fmt.Errorf("corpus: %s is not installed: run \"make test-deps\" (apt-get install %s)", args[0], Tools[args[0]])
@@ -113,4 +113,18 @@ func makeSocket(path string) error {
 		return fmt.Errorf("corpus: bind %s: %w", path, err)
 	}
 	return nil
+}
+
+// lookPath finds tool in PATH or in the sbin directories a non-login
+// shell may leave out (setcap lives in /usr/sbin).
+func lookPath(tool string) string {
+	if p, err := exec.LookPath(tool); err == nil {
+		return p
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		if p, err := exec.LookPath(filepath.Join(d, tool)); err == nil {
+			return p
+		}
+	}
+	return tool
 }
