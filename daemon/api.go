@@ -55,6 +55,11 @@ type ItemRequest struct {
 	PreFreeze     string `json:"pre_freeze,omitempty"`
 	PostThaw      string `json:"post_thaw,omitempty"`
 	FSFreeze      bool   `json:"fsfreeze,omitempty"`
+	// OneFileSystem (shares) keeps backups on the share's file system;
+	// nil means yes. Exclude and ExcludeIfPresent: see vault.Source.
+	OneFileSystem    *bool    `json:"one_file_system,omitempty"`
+	Exclude          []string `json:"exclude,omitempty"`
+	ExcludeIfPresent []string `json:"exclude_if_present,omitempty"`
 	// WorkHoursRate and OffHoursRate override the vault's bandwidth limits
 	// for this item (same syntax as "vault set"); WorkHours its window.
 	WorkHoursRate string `json:"work_hours_rate,omitempty"`

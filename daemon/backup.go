@@ -148,7 +148,7 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 	case vault.KindDisk:
 		return captureDisk(ctx, jc, v.Store(), w, it, prev, plan, lim)
 	case vault.KindShare:
-		return captureShare(ctx, jc, v.Store(), w, it, prev, lim)
+		return captureShare(ctx, jc, v.Store(), w, it, prev, lim, append([]string{d.cfg.Data}, v.Layout().Targets...))
 	}
 	return nil, fmt.Errorf("item %s has unknown source kind %q", it.Name, it.Source.Kind)
 }
@@ -179,14 +179,18 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 		bytesNew: res.BytesNew, sourceState: res.SourceState, warnings: dedupe(warns), commit: res.Commit}, nil
 }
 
-func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle) (*capture, error) {
+// captureShare backs up a share; never lists the daemon's data directory
+// and the vault's shard targets, which are left out wherever they appear
+// below the share.
+func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle, never []string) (*capture, error) {
 	var prevRoot blockstore.ID
 	var estimate int64 // the tree's size at the last point: the best guess of the total
 	kind := vault.Full
 	if prev != nil {
 		prevRoot, kind, estimate = prev.Root, vault.Incremental, prev.SourceBytes
 	}
-	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, max(estimate, bytes)) }}
+	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, max(estimate, bytes)) },
+		OneFileSystem: it.Source.OneFileSystem, Exclude: it.Source.Exclude, ExcludeIfPresent: it.Source.ExcludeIfPresent, ExcludePaths: never}
 	res, err := fileshare.Backup(ctx, w, st, it.Source.Path, prevRoot, opts)
 	if err != nil {
 		return nil, err

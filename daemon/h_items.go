@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rewind-backup/rewind/fileshare"
 	"github.com/rewind-backup/rewind/vault"
 )
 
@@ -96,7 +97,10 @@ func itemSource(req ItemRequest) (vault.Source, error) {
 		if err != nil || !st.IsDir() {
 			return vault.Source{}, Errf(CodeInvalid, "share %q is not a directory this host can read: mount the export first, or check the path", req.Share)
 		}
-		return vault.Source{Kind: vault.KindShare, Path: req.Share, FSFreeze: req.FSFreeze}, nil
+		return shareSource(req)
+	}
+	if req.OneFileSystem != nil || len(req.Exclude) > 0 || len(req.ExcludeIfPresent) > 0 {
+		return vault.Source{}, Errf(CodeInvalid, "--one-file-system, --exclude and --exclude-if-present are for shares (--share DIR)")
 	}
 	if req.FSFreeze {
 		return vault.Source{}, Errf(CodeInvalid, "--fsfreeze is for shares; for a VM disk give --pre-freeze (e.g. \"virsh domfsfreeze VM\") and --post-thaw")
@@ -317,4 +321,20 @@ func (d *Daemon) hUndelete(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return viewItem(v.Name(), it, nil), nil
+}
+
+// shareSource checks a share's exclusions: patterns must compile, tag
+// names must be plain file names.
+func shareSource(req ItemRequest) (vault.Source, error) {
+	if _, err := fileshare.CompileExcludes(req.Exclude); err != nil {
+		return vault.Source{}, Errf(CodeInvalid, "%v", err)
+	}
+	for _, tag := range req.ExcludeIfPresent {
+		if tag == "" || tag == "." || tag == ".." || strings.ContainsAny(tag, "/\x00") {
+			return vault.Source{}, Errf(CodeInvalid, "--exclude-if-present %q: give a file name, not a path", tag)
+		}
+	}
+	one := req.OneFileSystem == nil || *req.OneFileSystem
+	return vault.Source{Kind: vault.KindShare, Path: req.Share, FSFreeze: req.FSFreeze, OneFileSystem: one,
+		Exclude: req.Exclude, ExcludeIfPresent: req.ExcludeIfPresent}, nil
 }

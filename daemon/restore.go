@@ -72,9 +72,10 @@ func (d *Daemon) queueRestore(ctx context.Context, v *vault.Vault, it vault.Item
 	}
 	job.Type, job.Vault, job.Item, job.Point = vault.JobRestore, v.Name(), it.Name, p.ID
 	job.Detail = req.Kind + " → " + restoreTarget(it, req)
+	drop := dropPrivileges(ctx)
 	rec, err := d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
 		defer closeTarget(tg)
-		return d.runRestore(ctx, jc, v, it, p, req, tg)
+		return d.runRestore(ctx, jc, v, it, p, req, tg, drop)
 	})
 	if err != nil {
 		closeTarget(tg)
@@ -102,6 +103,15 @@ func closeTarget(tg *pathsafe.Target) {
 	if tg != nil {
 		tg.Close()
 	}
+}
+
+// dropPrivileges: only an admin's restore writes setuid/setgid bits,
+// capabilities, device nodes and recorded owners; anyone else's restore
+// leaves them out (with a warning each), so restore rights do not turn
+// into root rights through a crafted or foreign backup.
+func dropPrivileges(ctx context.Context) bool {
+	p := principalFrom(ctx)
+	return p == nil || !p.Can(RoleAdmin)
 }
 
 func pointID(p string) string {
@@ -150,12 +160,12 @@ func checkRestore(it vault.Item, req *RestoreRequest) error {
 
 // runRestore runs a restore job into tg, the target resolved when the
 // request came (nil for an NBD export).
-func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
+func (d *Daemon) runRestore(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, req RestoreRequest, tg *pathsafe.Target, drop bool) error {
 	switch {
 	case req.Kind == "disk":
 		return restoreDisk(ctx, jc, v, it, p, req, tg)
 	case it.Source.Kind == vault.KindShare:
-		return restoreShare(ctx, jc, v, p, req, tg)
+		return restoreShare(ctx, jc, v, p, req, tg, drop)
 	}
 	return restoreDiskFiles(ctx, jc, v, p, req, tg)
 }
@@ -182,14 +192,14 @@ func restoreDisk(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item,
 	return nil
 }
 
-func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
+func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, tg *pathsafe.Target, drop bool) error {
 	dir, err := openTargetDir(tg)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
 	res, err := fileshare.RestoreAt(ctx, v.Store(), p.Root, dir, fileshare.RestoreOptions{Paths: req.Paths,
-		Conflict: fileshare.Conflict(req.Conflict), Verify: req.Verify,
+		Conflict: fileshare.Conflict(req.Conflict), Verify: req.Verify, DropPrivileges: drop,
 		Progress: func(files, bytes int64) { jc.progress(bytes, p.SourceBytes) }})
 	if err != nil {
 		return err
@@ -207,6 +217,9 @@ func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point
 	}
 	jc.update(func(j *vault.Job) {
 		j.Detail = fmt.Sprintf("share → %s: %d entries, %d bytes; conflicts: %s", req.To, res.Files, res.Bytes, strings.Join(res.Conflicts, ", "))
+		if res.Dropped > 0 {
+			j.Detail += fmt.Sprintf("; %d privileges left out (not an admin)", res.Dropped)
+		}
 	})
 	return nil
 }

@@ -43,6 +43,17 @@ type BackupOptions struct {
 	// OneFileSystem skips directories on other devices (mount points are
 	// recorded as empty directories, with a warning).
 	OneFileSystem bool
+	// Exclude lists gitignore-style patterns (see Excludes) matched against
+	// paths from the share root; what matches is not recorded. Backup fails
+	// on a bad pattern.
+	Exclude []string
+	// ExcludeIfPresent lists file names: a directory holding one of them is
+	// not recorded at all (like restic's and borg's --exclude-if-present).
+	ExcludeIfPresent []string
+	// ExcludePaths lists absolute paths never recorded, matched by device
+	// and inode (the vault's own data directory and shard targets); paths
+	// that do not exist are ignored.
+	ExcludePaths []string
 	// TempDir receives the sorted runs of directories with more than 65,536
 	// entries (unlinked files; "" = os.TempDir()).
 	TempDir string
@@ -61,6 +72,7 @@ type Result struct {
 	BytesRead    int64         // file bytes read (holes are not read)
 	BytesNew     int64         // encoded bytes newly stored (dedupe hits cost 0)
 	Entries      int64         // entries of every type recorded
+	Excluded     int64         // entries left out by Exclude, ExcludeIfPresent and ExcludePaths
 	Warnings     []string      // entries skipped or recorded with a caveat
 }
 
@@ -92,6 +104,13 @@ type RestoreOptions struct {
 	// Progress, when set, is called (never concurrently) with files and
 	// bytes restored so far.
 	Progress func(files, bytes int64)
+	// DropPrivileges restores without what grants privilege: setuid and
+	// setgid bits are cleared (the rest of the mode kept), security.capability
+	// is not set, device nodes are not created, and owners are not restored
+	// (entries stay owned by the restoring user, root for the daemon). Each
+	// thing left out is a warning and counts in RestoreResult.Dropped. For
+	// restores by anyone but an admin who asked to keep privileges.
+	DropPrivileges bool
 	// testHookVerify runs on a restored file's descriptor before Verify reads it (tests).
 	testHookVerify func(fd int)
 }
@@ -104,4 +123,5 @@ type RestoreResult struct {
 	Warnings   []string // entries not restored or restored partially, and why
 	Mismatches []string // with Verify: files that differ from the point
 	Verified   int64    // with Verify: files compared
+	Dropped    int64    // with DropPrivileges: bits, capabilities and devices left out
 }

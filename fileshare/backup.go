@@ -27,8 +27,10 @@ type backup struct {
 	names idNames
 	links map[[2]uint64]*hardlink // walker goroutine only
 	dev   uint64                  // source root's device
+	excl  *Excludes
+	never map[[2]uint64]bool // (dev, ino) of ExcludePaths
 
-	filesScanned, sourceBytes, filesRead, bytesRead, bytesNew, entries atomic.Int64
+	filesScanned, sourceBytes, filesRead, bytesRead, bytesNew, entries, excluded atomic.Int64
 
 	mu        sync.Mutex
 	warnings  []string
@@ -65,7 +67,10 @@ func Backup(ctx context.Context, w ChunkWriter, r ChunkReader, src string, prev 
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil, fmt.Errorf("backup source %s is not a directory: give the share's mount point", src)
 	}
-	b := &backup{w: w, r: r, opts: opts, links: map[[2]uint64]*hardlink{}, dev: st.Dev}
+	b := &backup{w: w, r: r, opts: opts, links: map[[2]uint64]*hardlink{}, dev: st.Dev, never: inodesOf(opts.ExcludePaths)}
+	if b.excl, err = CompileExcludes(opts.Exclude); err != nil {
+		return nil, err
+	}
 	b.jobs = make(chan *fileJob, opts.Workers)
 	b.putq = make(chan *chunkJob, putters)
 	root, err := b.run(ctx, f, &st, prev)
@@ -166,6 +171,7 @@ func (b *backup) result(root blockstore.ID) *Result {
 		BytesRead:    b.bytesRead.Load(),
 		BytesNew:     b.bytesNew.Load(),
 		Entries:      b.entries.Load(),
+		Excluded:     b.excluded.Load(),
 		Warnings:     b.warnings,
 	}
 	if b.dropped > 0 {
@@ -193,4 +199,17 @@ func (b *backup) put(ctx context.Context, data []byte) (blockstore.ID, error) {
 func isFatal(ctx context.Context, err error) bool {
 	var se *storeError
 	return ctx.Err() != nil || errors.As(err, &se)
+}
+
+// inodesOf stats paths (following symlinks: a target named through a link
+// is still the target) and returns their identities; missing ones are skipped.
+func inodesOf(paths []string) map[[2]uint64]bool {
+	out := map[[2]uint64]bool{}
+	for _, p := range paths {
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			out[[2]uint64{st.Dev, st.Ino}] = true
+		}
+	}
+	return out
 }

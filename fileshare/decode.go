@@ -22,6 +22,7 @@ func corrupt(format string, a ...any) error {
 type dec struct {
 	b   []byte
 	err error
+	ver byte // the object's format version, set by header
 }
 
 func (d *dec) fail(what string) {
@@ -125,10 +126,12 @@ func (d *dec) header(magic string) {
 		d.err = corrupt("not a %q object", magic)
 		return
 	}
-	if v := d.b[len(magic)]; v != formatVersion {
+	v := d.b[len(magic)]
+	if v != formatV1 && v != formatV2 {
 		d.err = corrupt("%q object of unknown version %d (newer rewind?)", magic, v)
 		return
 	}
+	d.ver = v
 	d.b = d.b[len(magic)+1:]
 }
 
@@ -161,9 +164,9 @@ func (d *dec) entry(root bool) *Node {
 	n.User = d.str("user", maxUserLen)
 	n.Group = d.str("group", maxUserLen)
 	n.Size = d.i63("size")
-	n.Mtime = nsTime(d.sv("mtime"))
-	n.Ctime = nsTime(d.sv("ctime"))
-	n.Atime = nsTime(d.sv("atime"))
+	n.Mtime = d.time("mtime")
+	n.Ctime = d.time("ctime")
+	n.Atime = d.time("atime")
 	n.Nlink = d.u32("nlink")
 	n.dev = d.uv("dev")
 	n.ino = d.uv("ino")
@@ -176,7 +179,7 @@ func (d *dec) entry(root bool) *Node {
 		n.subtree = d.id("subtree")
 	}
 	if d.err == nil {
-		d.err = checkEntry(n, root)
+		d.err = checkEntry(n, root, d.ver)
 	}
 	return n
 }
@@ -239,13 +242,13 @@ func (d *dec) lists(n *Node) {
 }
 
 // checkEntry applies the rules an entry must satisfy to be restorable.
-func checkEntry(n *Node, root bool) error {
+func checkEntry(n *Node, root bool, ver byte) error {
 	switch {
 	case root && (n.Name != "" || n.Type != TypeDir):
 		return corrupt("root entry must be an unnamed directory")
 	case !root && !validName(n.Name):
 		return corrupt("entry name %q is not a valid file name", n.Name)
-	case n.Type < TypeFile || n.Type > TypeBlock:
+	case n.Type < TypeFile || n.Type > TypeSocket || (n.Type == TypeSocket && ver < formatV2):
 		return corrupt("entry %q: unknown type %d", n.Name, n.Type)
 	case n.Mode > 0o7777:
 		return corrupt("entry %q: mode %o has bits beyond 07777", n.Name, n.Mode)
@@ -333,11 +336,23 @@ func decodeExtentList(b []byte, size int64) ([]Extent, error) {
 	return xs, d.err
 }
 
-func timeNs(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
+// time reads a time stamp: v1 int64 nanoseconds, v2 seconds + nanoseconds.
+func (d *dec) time(what string) time.Time {
+	if d.ver == formatV1 {
+		return time.Unix(0, d.sv(what))
 	}
-	return t.UnixNano()
+	sec := d.sv(what)
+	ns := d.uv(what)
+	if ns >= 1e9 || sec < minTimeSec || sec > maxTimeSec {
+		d.fail(what)
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(ns))
 }
 
-func nsTime(ns int64) time.Time { return time.Unix(0, ns) }
+// The times the decoder accepts: year 1 (time.Time's zero) to about year
+// 292,277,026,596 minus a margin, so time arithmetic cannot overflow.
+const (
+	minTimeSec = -62135596800
+	maxTimeSec = 1 << 62
+)

@@ -2,6 +2,7 @@ package fileshare
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/rewind-backup/rewind/blockstore"
 )
@@ -15,12 +16,18 @@ import (
 //	extent list   "RWFX" ver(1) n (off, len, id[32])*n      off is delta from previous end
 //
 //	entry: name str, type byte, mode, uid, gid, user str, group str, size,
-//	       mtime zigzag, ctime zigzag, atime zigzag (ns since 1970), nlink, dev, ino, rdev,
+//	       v2: mtime, ctime, atime each as (seconds since 1970 zigzag, nanoseconds 0..999999999)
+//	       v1: mtime zigzag, ctime zigzag, atime zigzag (ns since 1970: 1677..2262 only)
+//	       nlink, dev, ino, rdev,
 //	       target str, linkpath str, nxattr (name str, value str)*,
 //	       data byte (0 none | 1 inline str | 2 extents n (off,len,id)* | 3 lists n (first,count,id)*),
 //	       [type dir: subtree id[32]]
 const (
-	formatVersion = 1
+	// formatVersion is written into every new object; the decoder reads
+	// formatV1 (blockstore.FormatInitial) and formatV2 (blockstore.FormatShareTimes).
+	formatVersion = formatV2
+	formatV1      = 1 // times as int64 ns; no sockets
+	formatV2      = 2 // times as seconds + nanoseconds at any date; sockets (type 7)
 	magicRoot     = "RWFR"
 	magicDir      = "RWFD"
 	magicList     = "RWFX"
@@ -62,6 +69,13 @@ func (e *enc) str(s string)        { e.uv(uint64(len(s))); e.b = append(e.b, s..
 func (e *enc) bytes(s []byte)      { e.uv(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *enc) id(id blockstore.ID) { e.b = append(e.b, id[:]...) }
 
+// time writes t as seconds since 1970 and nanoseconds: any date a file
+// system can hold (the zero time.Time stays zero).
+func (e *enc) time(t time.Time) {
+	e.sv(t.Unix())
+	e.uv(uint64(t.Nanosecond()))
+}
+
 func (e *enc) entry(n *Node) {
 	e.str(n.Name)
 	e.byte1(byte(n.Type))
@@ -71,9 +85,9 @@ func (e *enc) entry(n *Node) {
 	e.str(n.User)
 	e.str(n.Group)
 	e.uv(uint64(n.Size))
-	e.sv(timeNs(n.Mtime))
-	e.sv(timeNs(n.Ctime))
-	e.sv(timeNs(n.Atime))
+	e.time(n.Mtime)
+	e.time(n.Ctime)
+	e.time(n.Atime)
 	e.uv(uint64(n.Nlink))
 	e.uv(n.dev)
 	e.uv(n.ino)

@@ -18,8 +18,13 @@ func seedObjects() [][]byte {
 	dir := &Node{Name: "d", Type: TypeDir, Mode: 0o755, subtree: id}
 	sym := &Node{Name: "l", Type: TypeSymlink, Mode: 0o777, Target: "/etc/passwd"}
 	dev := &Node{Name: "n", Type: TypeChar, Rdev: 259}
+	// format v2: times outside 1677..2262 and sockets
+	late := &Node{Name: "p", Type: TypeFifo, Mode: 0o600, Nlink: 2, dev: 7, ino: 9,
+		Mtime: time.Date(2300, 1, 1, 0, 0, 0, 123456789, time.UTC), Atime: time.Date(1969, 12, 31, 23, 59, 59, 5, time.UTC),
+		Ctime: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)}
+	sock := &Node{Name: "q", Type: TypeSocket, Mode: 0o755}
 	return [][]byte{
-		encodeLeaf([]*Node{dir, file, sym, dev, small, big}),
+		encodeLeaf([]*Node{dir, file, sym, dev, late, sock, small, big}),
 		encodeLeaf(nil),
 		encodeIndex([]pageRef{{First: "a", Count: 10, ID: id}, {First: "m", Count: 1024, ID: id}}),
 		encodeRoot(&Node{Type: TypeDir, subtree: id}),

@@ -44,6 +44,8 @@ func typeOf(mode uint32) (Type, bool) {
 		return TypeChar, true
 	case unix.S_IFBLK:
 		return TypeBlock, true
+	case unix.S_IFSOCK:
+		return TypeSocket, true
 	}
 	return 0, false
 }

@@ -18,6 +18,7 @@ const (
 	TypeFifo    Type = 4
 	TypeChar    Type = 5
 	TypeBlock   Type = 6
+	TypeSocket  Type = 7 // format version 2 on
 )
 
 func (t Type) String() string {
@@ -34,6 +35,8 @@ func (t Type) String() string {
 		return "char device"
 	case TypeBlock:
 		return "block device"
+	case TypeSocket:
+		return "socket"
 	}
 	return "unknown"
 }
@@ -117,8 +120,26 @@ func (n *Node) StatMode() uint32 {
 		t = 0o020000
 	case TypeBlock:
 		t = 0o060000
+	case TypeSocket:
+		t = 0o140000
 	}
 	return t | n.Mode&0o7777
+}
+
+// DataBytes is how many bytes of a regular file hold data (the rest are
+// holes), known without loading anything for files of up to 256 extents;
+// ok is false for bigger files (their extent lists are stored apart).
+func (n *Node) DataBytes() (b int64, ok bool) {
+	if n.lists != nil {
+		return 0, false
+	}
+	if n.inline != nil {
+		return int64(len(n.inline)), true
+	}
+	for _, x := range n.extents {
+		b += x.Len
+	}
+	return b, true
 }
 
 // IsDir reports whether n is a directory.

@@ -74,7 +74,11 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 	}
 	typ, ok := typeOf(st.Mode)
 	if !ok {
-		b.warn("%s: socket skipped (sockets cannot be backed up)", showPath(path))
+		b.warn("%s: unknown file type %#o, skipped", showPath(path), st.Mode&unix.S_IFMT)
+		return nil, nil
+	}
+	if b.leftOut(dirfd, path, name, typ, &st) {
+		b.excluded.Add(1)
 		return nil, nil
 	}
 	n := b.describe(name, &st)
@@ -107,6 +111,24 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 		n.Size = 0
 	}
 	return ready(n), nil
+}
+
+// leftOut applies the exclusions: ExcludePaths by identity, Exclude
+// patterns by path, ExcludeIfPresent by a tag file inside a directory.
+func (b *backup) leftOut(dirfd int, path, name string, typ Type, st *unix.Stat_t) bool {
+	if b.never[[2]uint64{st.Dev, st.Ino}] || b.excl.Excluded(path, typ == TypeDir) {
+		return true
+	}
+	if typ != TypeDir {
+		return false
+	}
+	for _, tag := range b.opts.ExcludeIfPresent {
+		var tst unix.Stat_t
+		if validName(tag) && unix.Fstatat(dirfd, name+"/"+tag, &tst, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // sameInode: the previous point saw this very inode with this ctime, so

@@ -202,9 +202,13 @@ func fillAttr(out *fuse.Attr, a Attr) {
 	out.Nlink = max(a.Nlink, 1)
 	out.Uid, out.Gid, out.Rdev = a.Uid, a.Gid, a.Rdev
 	out.Blksize = 4096
-	out.Blocks = uint64(a.Blocks)
-	if a.Blocks <= 0 {
+	switch {
+	case a.Blocks < 0:
+		out.Blocks = 0
+	case a.Blocks == 0:
 		out.Blocks = (out.Size + 511) / 512
+	default:
+		out.Blocks = uint64(a.Blocks)
 	}
 	mt := orEpoch(a.Mtime)
 	at, ct := orTime(a.Atime, mt), orTime(a.Ctime, mt)
@@ -213,8 +217,11 @@ func fillAttr(out *fuse.Attr, a Attr) {
 
 func orEpoch(t time.Time) time.Time { return orTime(t, time.Unix(0, 0)) }
 
+// orTime is t, or def when t was not recorded. Any recorded time goes to
+// the kernel as is, before 1970 and after 2262 included: FUSE carries
+// seconds as a 64-bit count the kernel reads as signed.
 func orTime(t, def time.Time) time.Time {
-	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+	if t.IsZero() {
 		return def
 	}
 	return t

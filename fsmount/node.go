@@ -18,7 +18,8 @@ type Attr struct {
 	Gid   uint32
 	Nlink uint32 // 0 is shown as 1
 	Rdev  uint32
-	// Blocks is the allocated size in 512-byte units; 0 means ceil(Size/512).
+	// Blocks is the allocated size in 512-byte units; 0 means ceil(Size/512),
+	// negative means nothing allocated (a file that is all hole).
 	Blocks int64
 	Atime  time.Time
 	Mtime  time.Time

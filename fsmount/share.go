@@ -53,7 +53,21 @@ func (s shareNode) Attr() Attr {
 	return Attr{
 		Mode: n.StatMode(), Size: n.Size, Uid: n.Uid, Gid: n.Gid, Nlink: n.Nlink,
 		Rdev: uint32(n.Rdev), Atime: n.Atime, Mtime: n.Mtime, Ctime: n.Ctime, ID: n.Ino(),
+		Blocks: blocks(n),
 	}
+}
+
+// blocks reports a sparse file's data as its allocation, so cp and tar,
+// which look for holes only when st_blocks is below the size, keep them.
+func blocks(n *fileshare.Node) int64 {
+	b, ok := n.DataBytes()
+	switch {
+	case !ok || n.Type != fileshare.TypeFile:
+		return 0
+	case b == 0 && n.Size > 0:
+		return -1
+	}
+	return (b + 511) / 512
 }
 
 func (s shareNode) ListXattrs(context.Context) ([]string, error) {

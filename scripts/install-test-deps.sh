@@ -8,6 +8,7 @@ declare -A need=(
   [mcopy]=mtools [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [sgdisk]=gdisk [sfdisk]=fdisk
   [lvm]=lvm2 [setfattr]=attr [setfacl]=acl [systemd-analyze]=systemd
   [losetup]=mount [useradd]=passwd [blkid]=util-linux [mkswap]=util-linux
+  [rsync]=rsync [setcap]=libcap2-bin [chattr]=e2fsprogs
 )
 missing=()
 for tool in "${!need[@]}"; do

@@ -20,6 +20,15 @@ type Source struct {
 	// FSFreeze allows freezing the share's file system (FIFREEZE) for a
 	// file-system-consistent point when no pre-freeze hook succeeds.
 	FSFreeze bool `json:"fsfreeze,omitempty"`
+	// OneFileSystem keeps a share backup on the share's own file system
+	// (mount points below it are recorded empty). New items get it unless
+	// asked not to; items added before it existed cross file systems.
+	OneFileSystem bool `json:"one_file_system,omitempty"`
+	// Exclude holds gitignore-style patterns (from the share root) left out
+	// of every backup; ExcludeIfPresent names tag files whose directories
+	// are left out.
+	Exclude          []string `json:"exclude,omitempty"`
+	ExcludeIfPresent []string `json:"exclude_if_present,omitempty"`
 }
 
 func (s Source) validate() error {

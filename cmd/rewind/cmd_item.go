@@ -24,6 +24,9 @@ func itemCommand() *cli.Command {
 				&cli.StringFlag{Name: "pre-freeze", Usage: "command run before the capture (application consistency)"},
 				&cli.StringFlag{Name: "post-thaw", Usage: "command run after the capture, always once pre-freeze ran"},
 				&cli.BoolFlag{Name: "fsfreeze", Usage: "allow freezing the share's file system (FIFREEZE) for file-system consistency"},
+				&cli.BoolFlag{Name: "one-file-system", Value: true, Usage: "share: stay on the share's file system (--one-file-system=false to cross mount points)"},
+				&cli.StringSliceFlag{Name: "exclude", Usage: "share: leave out paths matching this gitignore-style PATTERN (repeatable)"},
+				&cli.StringSliceFlag{Name: "exclude-if-present", Usage: "share: leave out directories holding a file of this NAME (repeatable)"},
 				&cli.StringFlag{Name: "work-hours-rate", Usage: "this item's bandwidth in work hours (overrides the vault's)"},
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
@@ -67,6 +70,11 @@ func itemAdd(c *cli.Context, a *api) error {
 		ChangedBlocks: c.String("changed-blocks"), Share: share, PreFreeze: c.String("pre-freeze"),
 		PostThaw: c.String("post-thaw"), FSFreeze: c.Bool("fsfreeze"), WorkHoursRate: c.String("work-hours-rate"), OffHoursRate: c.String("off-hours-rate"),
 		WorkHours: c.String("work-hours")}
+	if c.IsSet("one-file-system") {
+		one := c.Bool("one-file-system")
+		req.OneFileSystem = &one
+	}
+	req.Exclude, req.ExcludeIfPresent = c.StringSlice("exclude"), c.StringSlice("exclude-if-present")
 	var v map[string]any
 	if err := a.post("/v1/vaults/"+c.String("vault")+"/items", req, &v); err != nil {
 		return err
