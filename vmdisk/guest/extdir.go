@@ -42,7 +42,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 			if err != nil {
 				return err
 			}
-			ent := child.entry(name)
+			ent := e.entry(child, name)
 			if ent.Mode&fs.ModeSymlink != 0 {
 				ent.Target, _ = e.readLink(&ent)
 			}

@@ -34,7 +34,7 @@ func (x *xfsFS) readDir(dir *Entry) ([]Entry, error) {
 		if err != nil {
 			return out, err
 		}
-		e := child.entry(name)
+		e := x.entry(child, name)
 		if e.Mode&fs.ModeSymlink != 0 {
 			e.Target, _ = x.readLinkInode(child)
 		}
