@@ -36,7 +36,7 @@ const (
 
 	extFlagHugeFile = 0x40000
 	extFlagExtents  = 0x80000
-	extFlagInline  = 0x10000000
+	extFlagInline   = 0x10000000
 
 	extRootIno = 2
 )
@@ -49,7 +49,7 @@ type extFS struct {
 	ipg        uint64
 	inodes     uint64
 	filetype   bool
-	hugeFile   bool // i_blocks_hi is used (ro_compat huge_file)
+	hugeFile   bool     // i_blocks_hi is used (ro_compat huge_file)
 	inodeTable []uint64 // per group
 	cache      *blockCache
 }

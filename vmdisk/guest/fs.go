@@ -63,12 +63,12 @@ type Entry struct {
 	// Atime, Ctime and Btime (birth) are zero where the file system does
 	// not record them. All times keep nanoseconds and any representable
 	// second, before 1970 and after 2038 included.
-	Atime   time.Time
-	Ctime   time.Time
-	Btime   time.Time
-	Uid     uint32 // 0 where the file system has no owners (FAT, NTFS)
-	Gid     uint32
-	Nlink   uint32
+	Atime time.Time
+	Ctime time.Time
+	Btime time.Time
+	Uid   uint32 // 0 where the file system has no owners (FAT, NTFS)
+	Gid   uint32
+	Nlink uint32
 	// Rdev is a device node's number in the Linux dev_t encoding (as
 	// unix.Mkdev gives it); 0 for other entries.
 	Rdev uint64

@@ -3,6 +3,7 @@ package guest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +91,9 @@ func FuzzOpenFS(f *testing.F) {
 	must(f, os.WriteFile(filepath.Join(src, "d/e/f.txt"), []byte("fuzz\n"), 0o644))
 	must(f, os.WriteFile(filepath.Join(src, "a.txt"), bytes.Repeat([]byte("a"), 5000), 0o600))
 	must(f, os.Symlink("a.txt", filepath.Join(src, "l")))
+	// xattrs and an ACL so the seeds hold in-inode and block xattrs
+	run(f, "setfattr", "-n", "user.k", "-v", "0x"+strings.Repeat("5a", 300), filepath.Join(src, "a.txt"))
+	run(f, "setfacl", "-m", "u:7:r", filepath.Join(src, "d/e/f.txt"))
 	ext := filepath.Join(dir, "ext4.img")
 	mkExt(f, ext, src, "ext4", 256<<10)
 	fat := seedFile(f, dir, "fat.img", 200<<10)
@@ -115,4 +119,24 @@ func mkXFSQuiet(t testing.TB, img, dir string) {
 	proto := img + ".proto"
 	protofile(t, dir, proto)
 	run(t, "mkfs.xfs", "-q", "-f", "-p", proto, img)
+}
+
+// FuzzACL feeds the ext4 and XFS on-disk ACL converters; whatever they
+// accept must come out as a well-formed Linux ACL xattr.
+func FuzzACL(f *testing.F) {
+	f.Add([]byte("\x01\x00\x00\x00\x01\x00\x06\x00\x02\x00\x04\x00\xd2\x04\x00\x00\x04\x00\x04\x00\x20\x00\x00\x00"), false)
+	f.Add([]byte("\x00\x00\x00\x01\x00\x00\x00\x01\xff\xff\xff\xff\x00\x06\x00\x00"), true)
+	f.Fuzz(func(t *testing.T, b []byte, xfs bool) {
+		conv := extACL
+		if xfs {
+			conv = xfsACL
+		}
+		v, err := conv(b)
+		if err != nil {
+			return
+		}
+		if len(v) < 4 || (len(v)-4)%8 != 0 || binary.LittleEndian.Uint32(v) != aclXattrVersion {
+			t.Fatalf("malformed ACL xattr %x from %x", v, b)
+		}
+	})
 }

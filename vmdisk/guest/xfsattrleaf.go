@@ -26,6 +26,9 @@ func (x *xfsFS) leafAttrs(in *xfsInode, fork []byte, format byte, add func(byte,
 	if err != nil {
 		return err
 	}
+	if len(exts) == 0 {
+		return nil // an attribute fork left empty
+	}
 	var end uint64
 	for _, e := range exts {
 		end = max(end, e.lblk+e.n)
