@@ -29,6 +29,9 @@ func (d *Daemon) hRestore(r *http.Request) (any, error) {
 	if err := checkRestore(it, &req); err != nil {
 		return nil, err
 	}
+	if err := checkKeepPrivileges(r, it, req); err != nil {
+		return nil, err
+	}
 	p, err := v.Point(r.Context(), it.Name, pointID(req.Point))
 	if err != nil {
 		return nil, err
@@ -71,6 +74,10 @@ func checkRestore(it vault.Item, req *RestoreRequest) error {
 	case "files":
 		if len(req.Paths) == 0 {
 			return Errf(CodeInvalid, "restore files needs at least one --path")
+		}
+		if it.Source.Kind == vault.KindDisk && req.Conflict != "" {
+			return Errf(CodeInvalid, "restore files from a disk point takes no --conflict: it refuses to start when "+
+				"anything it would write exists; restore to an empty directory")
 		}
 	default:
 		return Errf(CodeInvalid, "restore kind %q: want disk, files or share", req.Kind)
@@ -130,5 +137,21 @@ func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point
 	jc.update(func(j *vault.Job) {
 		j.Detail = fmt.Sprintf("share → %s: %d entries, %d bytes; conflicts: %s", req.To, res.Files, res.Bytes, strings.Join(res.Conflicts, ", "))
 	})
+	return nil
+}
+
+// checkKeepPrivileges lets only an admin keep a guest's privileges, and only
+// where they can be dropped: files from a disk point.
+func checkKeepPrivileges(r *http.Request, it vault.Item, req RestoreRequest) error {
+	if !req.KeepPrivileges {
+		return nil
+	}
+	if req.Kind != "files" || it.Source.Kind != vault.KindDisk {
+		return Errf(CodeInvalid, "--keep-privileges applies to \"restore files\" from a disk point only")
+	}
+	if p := principalFrom(r.Context()); p == nil || !p.Can(RoleAdmin) {
+		return Errf(CodeForbidden, "--keep-privileges needs the admin role: guest owners, setuid bits, capabilities "+
+			"and device nodes are dropped for other callers; restore without the flag")
+	}
 	return nil
 }

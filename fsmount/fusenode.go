@@ -202,19 +202,22 @@ func fillAttr(out *fuse.Attr, a Attr) {
 	out.Nlink = max(a.Nlink, 1)
 	out.Uid, out.Gid, out.Rdev = a.Uid, a.Gid, a.Rdev
 	out.Blksize = 4096
-	out.Blocks = uint64(a.Blocks)
-	if a.Blocks <= 0 {
+	switch {
+	case a.Blocks > 0:
+		out.Blocks = uint64(a.Blocks)
+	case a.Blocks == 0:
 		out.Blocks = (out.Size + 511) / 512
 	}
-	mt := orEpoch(a.Mtime)
+	mt := orTime(a.Mtime, time.Unix(0, 0))
 	at, ct := orTime(a.Atime, mt), orTime(a.Ctime, mt)
 	out.SetTimes(&at, &mt, &ct)
 }
 
-func orEpoch(t time.Time) time.Time { return orTime(t, time.Unix(0, 0)) }
-
+// orTime is t, or def when t was not recorded. Any recorded time is shown
+// as it is, before 1970 included: FUSE carries seconds as a 64-bit value
+// the kernel reads as signed.
 func orTime(t, def time.Time) time.Time {
-	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+	if t.IsZero() {
 		return def
 	}
 	return t
