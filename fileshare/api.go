@@ -92,6 +92,13 @@ type RestoreOptions struct {
 	// Progress, when set, is called (never concurrently) with files and
 	// bytes restored so far.
 	Progress func(files, bytes int64)
+	// DropPrivileges restores without what grants privilege: setuid and
+	// setgid bits are cleared (the rest of the mode kept), security.capability
+	// is not set, device nodes are not created, and owners are not restored
+	// (entries stay owned by the restoring user, root for the daemon). Each
+	// thing left out is a warning and counts in RestoreResult.Dropped. For
+	// restores by anyone but an admin who asked to keep privileges.
+	DropPrivileges bool
 	// testHookVerify runs on a restored file's descriptor before Verify reads it (tests).
 	testHookVerify func(fd int)
 }
@@ -104,4 +111,5 @@ type RestoreResult struct {
 	Warnings   []string // entries not restored or restored partially, and why
 	Mismatches []string // with Verify: files that differ from the point
 	Verified   int64    // with Verify: files compared
+	Dropped    int64    // with DropPrivileges: bits, capabilities and devices left out
 }

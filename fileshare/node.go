@@ -18,6 +18,7 @@ const (
 	TypeFifo    Type = 4
 	TypeChar    Type = 5
 	TypeBlock   Type = 6
+	TypeSocket  Type = 7 // format version 2 on
 )
 
 func (t Type) String() string {
@@ -34,6 +35,8 @@ func (t Type) String() string {
 		return "char device"
 	case TypeBlock:
 		return "block device"
+	case TypeSocket:
+		return "socket"
 	}
 	return "unknown"
 }
@@ -117,6 +120,8 @@ func (n *Node) StatMode() uint32 {
 		t = 0o020000
 	case TypeBlock:
 		t = 0o060000
+	case TypeSocket:
+		t = 0o140000
 	}
 	return t | n.Mode&0o7777
 }

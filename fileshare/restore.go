@@ -18,22 +18,28 @@ var ErrConflict = errors.New("restore target has existing entries")
 
 // restorer is one running restore. Every entry is created through a
 // directory descriptor with a single validated name component and
-// O_NOFOLLOW, so nothing a backup holds can lead a write outside dst.
+// O_NOFOLLOW, so nothing a source holds can lead a write outside dst.
 type restorer struct {
-	t       *Tree
+	src     RestoreSource
+	root    *Entry
 	opts    RestoreOptions
 	res     *RestoreResult
 	asRoot  bool
-	dryRun  bool              // collect conflicts only
-	dstfd   int               // dst, for resolving hardlink targets
-	links   map[string]string // hardlink first path → path restored at (from dst)
-	sel     [][]string        // selected paths, split; nil = everything
+	dryRun  bool            // collect conflicts only
+	dstfd   int             // dst, for resolving hardlink targets
+	links   map[string]link // LinkKey → first name restored (path from dst)
+	sel     [][]string      // selected paths, split; nil = everything
 	matched []bool
-	hasher  ChunkHasher
 	jobs    chan *restoreJob
 
-	files, bytes, verified atomic.Int64
-	mu                     sync.Mutex // Warnings, Mismatches, Progress
+	files, bytes, verified, dropped atomic.Int64
+	mu                              sync.Mutex // Warnings, Mismatches, Progress
+}
+
+// link is the first restored name of a hard-link group.
+type link struct {
+	path string
+	typ  Type
 }
 
 // Restore recreates the point's tree (or opts.Paths of it) under dst:
@@ -45,13 +51,26 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, dst string,
 	if err != nil {
 		return nil, err
 	}
+	return RestoreFrom(ctx, t.Source(), dst, opts)
+}
+
+// RestoreFrom writes src (or opts.Paths of it) under dst with the recorded
+// metadata: contents with their holes, modes, owners (as root, unless
+// opts.DropPrivileges), nanosecond times, symlinks, device nodes, FIFOs,
+// sockets, hard links of every type, and exactly the recorded xattrs and
+// ACLs. Existing entries are handled per opts.Conflict; by default nothing
+// is written when any exists and the error (ErrConflict) lists them.
+// Entries that cannot be restored are warnings in the result; the error is
+// for cancellation, a bad option or an unusable dst.
+func RestoreFrom(ctx context.Context, src RestoreSource, dst string, opts RestoreOptions) (*RestoreResult, error) {
 	if err := checkConflictMode(opts.Conflict); err != nil {
 		return nil, err
 	}
-	rs := &restorer{t: t, opts: opts, res: &RestoreResult{}, asRoot: os.Geteuid() == 0, links: map[string]string{}}
-	if h, ok := r.(ChunkHasher); ok {
-		rs.hasher = h
+	root, err := src.Root(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("restore source: %w", err)
 	}
+	rs := &restorer{src: src, root: root, opts: opts, res: &RestoreResult{}, asRoot: os.Geteuid() == 0, links: map[string]link{}}
 	if rs.sel, err = splitPaths(opts.Paths); err != nil {
 		return nil, err
 	}
@@ -102,7 +121,7 @@ func makeDst(dst string) (fresh bool, err error) {
 
 func (rs *restorer) refuseConflicts(ctx context.Context, dfd int, dst string) error {
 	rs.dryRun = true
-	err := rs.dir(ctx, dfd, rs.t.root, "", "", 0)
+	err := rs.dir(ctx, dfd, rs.root, "", "", 0)
 	rs.dryRun = false
 	if err != nil {
 		return err
@@ -118,9 +137,10 @@ func (rs *restorer) run(ctx context.Context, dfd int, created bool) error {
 	rs.res.Conflicts = nil
 	rs.matched = make([]bool, len(rs.sel))
 	err := rs.parallel(ctx, func(ctx context.Context) error {
-		return rs.dir(ctx, dfd, rs.t.root, "", "", 0)
+		return rs.dir(ctx, dfd, rs.root, "", "", 0)
 	})
 	rs.res.Files, rs.res.Bytes, rs.res.Verified = rs.files.Load(), rs.bytes.Load(), rs.verified.Load()
+	rs.res.Dropped = rs.dropped.Load()
 	if err != nil {
 		return err
 	}
@@ -130,7 +150,7 @@ func (rs *restorer) run(ctx context.Context, dfd int, created bool) error {
 		}
 	}
 	if rs.sel == nil && (created || rs.opts.Conflict == ConflictOverwrite) {
-		rs.applyMeta(dfd, rs.t.root, "/")
+		rs.applyMeta(fdTarget(dfd), rs.root, "")
 	}
 	rs.progress()
 	return nil

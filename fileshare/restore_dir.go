@@ -10,27 +10,26 @@ import (
 )
 
 // dir restores the entries of dir into dirfd (-1 in a dry run when the
-// directory does not exist yet). rel is the path in the point, out the path
+// directory does not exist yet). rel is the path in the source, out the path
 // restored at (they differ under ConflictRename).
-func (rs *restorer) dir(ctx context.Context, dirfd int, dir *Node, rel, out string, depth int) error {
+func (rs *restorer) dir(ctx context.Context, dirfd int, dir *Entry, rel, out string, depth int) error {
 	if depth > maxDepth {
 		return rs.soft(ctx, errDepth(rel))
 	}
-	c, err := openCursor(ctx, rs.t.r, dir.subtree)
-	if err != nil {
-		return rs.soft(ctx, fmt.Errorf("%s: directory contents not restored: %w", showPath(rel), err))
-	}
-	for n := c.entry(); n != nil; n = c.entry() {
-		c.i++
+	var stop error // an error of our own, returned unchanged through ReadDir
+	err := rs.src.ReadDir(ctx, dir, func(n *Entry) error {
 		if err := ctx.Err(); err != nil {
+			stop = err
 			return err
 		}
-		if err := rs.entry(ctx, dirfd, n, rel, out, depth); err != nil {
-			return err
-		}
+		stop = rs.entry(ctx, dirfd, n, rel, out, depth)
+		return stop
+	})
+	if stop != nil {
+		return stop
 	}
-	if c.err != nil {
-		return rs.soft(ctx, fmt.Errorf("%s: some entries not restored: %w", showPath(rel), c.err))
+	if err != nil {
+		return rs.soft(ctx, fmt.Errorf("%s: directory contents not all restored: %w", showPath(rel), err))
 	}
 	return nil
 }
@@ -47,7 +46,7 @@ func (rs *restorer) soft(ctx context.Context, err error) error {
 	return nil
 }
 
-func (rs *restorer) entry(ctx context.Context, dirfd int, n *Node, prel, pout string, depth int) error {
+func (rs *restorer) entry(ctx context.Context, dirfd int, n *Entry, prel, pout string, depth int) error {
 	rel := joinPath(prel, n.Name)
 	if !validName(n.Name) { // the decoder refuses these already; never trust one layer
 		rs.warn("%s: not a valid file name, skipped", showPath(rel))
@@ -74,15 +73,15 @@ func (rs *restorer) entry(ctx context.Context, dirfd int, n *Node, prel, pout st
 	case TypeFile:
 		return rs.soft(ctx, rs.file(ctx, dirfd, name, n, rel, out))
 	case TypeSymlink:
-		return rs.soft(ctx, rs.symlink(dirfd, name, n, rel))
+		return rs.soft(ctx, rs.symlink(dirfd, name, n, rel, out))
 	default:
-		return rs.soft(ctx, rs.special(dirfd, name, n, rel))
+		return rs.soft(ctx, rs.special(dirfd, name, n, rel, out))
 	}
 }
 
 // place decides the name n is restored under, handling an existing entry
 // per the conflict mode; false means leave it.
-func (rs *restorer) place(dirfd int, n *Node, rel string) (string, bool) {
+func (rs *restorer) place(dirfd int, n *Entry, rel string) (string, bool) {
 	if dirfd < 0 {
 		return n.Name, true
 	}
@@ -142,7 +141,7 @@ func (rs *restorer) freeName(dirfd int, name, rel string) (string, bool) {
 	return "", false
 }
 
-func (rs *restorer) mkdir(ctx context.Context, dirfd int, name string, n *Node, rel, out string, full bool, depth int) error {
+func (rs *restorer) mkdir(ctx context.Context, dirfd int, name string, n *Entry, rel, out string, full bool, depth int) error {
 	if rs.dryRun {
 		return rs.dryDir(ctx, dirfd, name, n, rel, depth)
 	}
@@ -164,13 +163,13 @@ func (rs *restorer) mkdir(ctx context.Context, dirfd int, name string, n *Node, 
 		return err
 	}
 	if created || (full && rs.opts.Conflict == ConflictOverwrite) {
-		rs.applyMeta(fd, n, rel)
+		rs.applyMeta(fdTarget(fd), n, rel)
 	}
 	return nil
 }
 
 // dryDir descends into a directory that exists, looking for conflicts.
-func (rs *restorer) dryDir(ctx context.Context, dirfd int, name string, n *Node, rel string, depth int) error {
+func (rs *restorer) dryDir(ctx context.Context, dirfd int, name string, n *Entry, rel string, depth int) error {
 	if dirfd < 0 {
 		return nil
 	}

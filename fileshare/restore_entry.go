@@ -3,59 +3,76 @@ package fileshare
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// file restores a regular file (or links it to the first name of its
-// hardlink group restored earlier in this run).
-func (rs *restorer) file(ctx context.Context, dirfd int, name string, n *Node, rel, out string) error {
-	key := n.LinkPath
-	if key == "" {
-		key = rel
+// linked makes name a hard link of the first restored entry of n's link
+// group; false means there is none yet (or linking failed, with a warning)
+// and n is to be created.
+func (rs *restorer) linked(dirfd int, name string, n *Entry, rel string) bool {
+	if n.LinkKey == "" {
+		return false
 	}
-	if n.LinkPath != "" {
-		if first, ok := rs.links[n.LinkPath]; ok {
-			err := rs.link(dirfd, name, first)
-			if err == nil {
-				rs.files.Add(1)
-				return nil
-			}
-			rs.warn("%s: hardlink to %s failed, restored as a copy: %v", showPath(rel), showPath(first), err)
+	first, ok := rs.links[n.LinkKey]
+	if !ok {
+		return false
+	}
+	if first.typ != n.Type {
+		rs.warn("%s: recorded as a hard link of %s, which is a %s: restored on its own", showPath(rel), showPath(first.path), first.typ)
+		return false
+	}
+	if err := rs.link(dirfd, name, first.path); err != nil {
+		rs.warn("%s: hardlink to %s failed, restored as a copy: %v", showPath(rel), showPath(first.path), err)
+		return false
+	}
+	rs.files.Add(1)
+	return true
+}
+
+// created records a newly made non-directory entry as the first of its link group.
+func (rs *restorer) created(n *Entry, out string) {
+	rs.files.Add(1)
+	if n.LinkKey != "" {
+		if _, ok := rs.links[n.LinkKey]; !ok {
+			rs.links[n.LinkKey] = link{path: out, typ: n.Type}
 		}
+	}
+}
+
+// file restores a regular file: created empty here, filled by a worker.
+func (rs *restorer) file(ctx context.Context, dirfd int, name string, n *Entry, rel, out string) error {
+	if rs.linked(dirfd, name, n, rel) {
+		return nil
 	}
 	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NOATIME|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("%s: create: %w", showPath(rel), err)
 	}
-	rs.files.Add(1)
-	if n.Nlink > 1 {
-		rs.links[key] = out
-	}
+	rs.created(n, out)
 	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel})
 }
 
 // contents writes n's data at its offsets; holes stay holes.
-func (rs *restorer) contents(ctx context.Context, fd int, n *Node) error {
+func (rs *restorer) contents(ctx context.Context, fd int, n *Entry) error {
 	if err := unix.Ftruncate(fd, n.Size); err != nil {
 		return fmt.Errorf("set size: %w", err)
 	}
-	f, err := openFile(ctx, rs.t.r, n)
+	if n.Size == 0 {
+		return nil
+	}
+	c, err := rs.src.Open(ctx, n)
 	if err != nil {
 		return err
 	}
-	if n.inline != nil {
-		return pwriteAll(fd, n.inline, 0)
-	}
-	return f.Extents(func(x Extent) error {
-		data, err := f.chunk(ctx, &x)
-		if err != nil {
-			return err
+	defer c.Close()
+	return c.Data(ctx, func(off int64, data []byte) error {
+		if off < 0 || off+int64(len(data)) > n.Size {
+			return fmt.Errorf("data at %d+%d lies beyond the recorded size %d", off, len(data), n.Size)
 		}
 		rs.bytes.Add(int64(len(data)))
-		return pwriteAll(fd, data, x.Off)
+		return pwriteAll(fd, data, off)
 	})
 }
 
@@ -116,31 +133,40 @@ func openBeneath(dirfd int, path string) (int, error) {
 	return cur, nil
 }
 
-func (rs *restorer) symlink(dirfd int, name string, n *Node, rel string) error {
+func (rs *restorer) symlink(dirfd int, name string, n *Entry, rel, out string) error {
+	if rs.linked(dirfd, name, n, rel) {
+		return nil
+	}
 	if err := unix.Symlinkat(n.Target, dirfd, name); err != nil {
 		return fmt.Errorf("%s: symlink: %w", showPath(rel), err)
 	}
-	rs.files.Add(1)
-	if rs.asRoot {
-		rs.check(rel, "owner", unix.Fchownat(dirfd, name, int(n.Uid), int(n.Gid), unix.AT_SYMLINK_NOFOLLOW))
-	}
-	for _, x := range n.Xattrs {
-		rs.check(rel, "xattr "+x.Name, unix.Lsetxattr(fdPath(dirfd, name), x.Name, x.Value, 0))
-	}
-	rs.check(rel, "times", unix.UtimesNanoAt(dirfd, name, times(n), unix.AT_SYMLINK_NOFOLLOW))
+	rs.created(n, out)
+	rs.applyMeta(symlinkTarget(dirfd, name), n, rel)
 	return nil
 }
 
-// special restores a fifo or device node.
-func (rs *restorer) special(dirfd int, name string, n *Node, rel string) error {
+// special restores a FIFO, socket or device node.
+func (rs *restorer) special(dirfd int, name string, n *Entry, rel, out string) error {
+	if rs.opts.DropPrivileges && (n.Type == TypeChar || n.Type == TypeBlock) {
+		rs.drop("%s: %s %d:%d not restored (device nodes need --keep-privileges and an admin)",
+			showPath(rel), n.Type, unix.Major(n.Rdev), unix.Minor(n.Rdev))
+		return nil
+	}
+	if rs.linked(dirfd, name, n, rel) {
+		return nil
+	}
 	var err error
 	switch n.Type {
 	case TypeFifo:
 		err = unix.Mkfifoat(dirfd, name, 0o600)
+	case TypeSocket:
+		err = unix.Mknodat(dirfd, name, unix.S_IFSOCK|0o600, 0)
 	case TypeChar:
 		err = unix.Mknodat(dirfd, name, unix.S_IFCHR|0o600, int(n.Rdev))
 	case TypeBlock:
 		err = unix.Mknodat(dirfd, name, unix.S_IFBLK|0o600, int(n.Rdev))
+	default:
+		return fmt.Errorf("%s: entry type %d cannot be restored", showPath(rel), n.Type)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: create %s: %w (devices need root)", showPath(rel), n.Type, err)
@@ -150,39 +176,15 @@ func (rs *restorer) special(dirfd int, name string, n *Node, rel string) error {
 		return fmt.Errorf("%s: %w", showPath(rel), err)
 	}
 	defer unix.Close(fd)
-	rs.files.Add(1)
-	rs.applyMeta(fd, n, rel)
+	rs.created(n, out)
+	rs.applyMeta(pathTarget(fd), n, rel)
 	return nil
 }
 
-// applyMeta sets owner (as root), mode, xattrs and times on the inode fd
-// refers to: through the descriptor for files and directories, through
-// /proc/self/fd for the O_PATH descriptors of fifos and devices.
-func (rs *restorer) applyMeta(fd int, n *Node, rel string) {
-	p := "/proc/self/fd/" + strconv.Itoa(fd)
-	byFd := n.Type == TypeFile || n.Type == TypeDir
-	if rs.asRoot {
-		rs.check(rel, "owner", either(byFd, func() error { return unix.Fchown(fd, int(n.Uid), int(n.Gid)) },
-			func() error { return unix.Chown(p, int(n.Uid), int(n.Gid)) }))
-	}
-	rs.check(rel, "mode", either(byFd, func() error { return unix.Fchmod(fd, n.Mode) },
-		func() error { return unix.Chmod(p, n.Mode) }))
-	for _, x := range n.Xattrs {
-		rs.check(rel, "xattr "+x.Name, either(byFd, func() error { return unix.Fsetxattr(fd, x.Name, x.Value, 0) },
-			func() error { return unix.Setxattr(p, x.Name, x.Value, 0) }))
-	}
-	rs.check(rel, "times", unix.UtimesNanoAt(unix.AT_FDCWD, p, times(n), 0))
-}
-
-func either(first bool, a, b func() error) error {
-	if first {
-		return a()
-	}
-	return b()
-}
-
-func times(n *Node) []unix.Timespec {
-	return []unix.Timespec{unix.NsecToTimespec(timeNs(n.Atime)), unix.NsecToTimespec(timeNs(n.Mtime))}
+// drop records one thing DropPrivileges left out.
+func (rs *restorer) drop(format string, a ...any) {
+	rs.dropped.Add(1)
+	rs.warn(format, a...)
 }
 
 func (rs *restorer) check(rel, what string, err error) {

@@ -17,7 +17,7 @@ const restoreWorkers = 3
 // its permissions.
 type restoreJob struct {
 	fd  int
-	n   *Node
+	n   *Entry
 	rel string
 }
 
@@ -66,7 +66,7 @@ func (rs *restorer) writeFile(ctx context.Context, j *restoreJob) error {
 	if err := rs.contents(ctx, j.fd, j.n); err != nil {
 		return rs.soft(ctx, fmt.Errorf("%s: %w", showPath(j.rel), err))
 	}
-	rs.applyMeta(j.fd, j.n, j.rel)
+	rs.applyMeta(fdTarget(j.fd), j.n, j.rel)
 	rs.progress()
 	if rs.opts.Verify {
 		if rs.opts.testHookVerify != nil {

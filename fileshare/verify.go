@@ -9,10 +9,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// verify re-reads a restored file and compares every extent with the
-// point: by chunk id when the reader can hash (Store.ChunkID), else by
-// content. Holes are not re-read.
-func (rs *restorer) verify(ctx context.Context, fd int, n *Node, rel string) {
+// contentVerifier is implemented by Content that can check a restored copy
+// more cheaply than by reading the source again (a share point compares
+// chunk ids).
+type contentVerifier interface {
+	verify(ctx context.Context, fd int) error
+}
+
+// verify re-reads a restored file and compares it with the source. Holes
+// are not re-read.
+func (rs *restorer) verify(ctx context.Context, fd int, n *Entry, rel string) {
 	rs.verified.Add(1)
 	if err := rs.verifyFile(ctx, fd, n); err != nil {
 		rs.mu.Lock()
@@ -23,48 +29,75 @@ func (rs *restorer) verify(ctx context.Context, fd int, n *Node, rel string) {
 	}
 }
 
-func (rs *restorer) verifyFile(ctx context.Context, fd int, n *Node) error {
+func (rs *restorer) verifyFile(ctx context.Context, fd int, n *Entry) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
 	if st.Size != n.Size {
-		return fmt.Errorf("size %d, the point says %d", st.Size, n.Size)
+		return fmt.Errorf("size %d, the source says %d", st.Size, n.Size)
 	}
-	if n.inline != nil {
-		return rs.compare(ctx, fd, Extent{Len: n.Size}, n.inline)
+	if n.Size == 0 {
+		return nil
 	}
-	f, err := openFile(ctx, rs.t.r, n)
+	c, err := rs.src.Open(ctx, n)
 	if err != nil {
 		return err
 	}
-	return f.Extents(func(x Extent) error { return rs.compare(ctx, fd, x, nil) })
+	defer c.Close()
+	if v, ok := c.(contentVerifier); ok {
+		return v.verify(ctx, fd)
+	}
+	return c.Data(ctx, func(off int64, data []byte) error { return compareAt(fd, off, data) })
 }
 
-// compare checks the restored bytes of x against its chunk id, or against
-// want (inline data, or the chunk fetched when no hasher is available).
-func (rs *restorer) compare(ctx context.Context, fd int, x Extent, want []byte) error {
-	got := make([]byte, x.Len)
-	k, err := unix.Pread(fd, got, x.Off)
+// readBack reads n bytes of the restored file at off.
+func readBack(fd int, off, n int64) ([]byte, error) {
+	got := make([]byte, n)
+	k, err := unix.Pread(fd, got, off)
 	if err != nil {
-		return fmt.Errorf("read back at %d: %w", x.Off, err)
+		return nil, fmt.Errorf("read back at %d: %w", off, err)
 	}
-	if int64(k) != x.Len {
-		return fmt.Errorf("read back at %d: %w", x.Off, io.ErrUnexpectedEOF)
+	if int64(k) != n {
+		return nil, fmt.Errorf("read back at %d: %w", off, io.ErrUnexpectedEOF)
 	}
-	if want == nil && rs.hasher != nil {
-		if rs.hasher.ChunkID(got) != x.ID {
+	return got, nil
+}
+
+func compareAt(fd int, off int64, want []byte) error {
+	got, err := readBack(fd, off, int64(len(want)))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("bytes %d..%d differ from the source", off, off+int64(len(want)))
+	}
+	return nil
+}
+
+// verify compares every extent by chunk id when the store can hash, else
+// by content.
+func (c *treeContent) verify(ctx context.Context, fd int) error {
+	n := c.f.n
+	if n.inline != nil {
+		return compareAt(fd, 0, n.inline)
+	}
+	h, _ := c.f.r.(ChunkHasher)
+	return c.f.Extents(func(x Extent) error {
+		if h == nil {
+			data, err := c.f.chunk(ctx, &x)
+			if err != nil {
+				return err
+			}
+			return compareAt(fd, x.Off, data)
+		}
+		got, err := readBack(fd, x.Off, x.Len)
+		if err != nil {
+			return err
+		}
+		if h.ChunkID(got) != x.ID {
 			return fmt.Errorf("bytes %d..%d differ from chunk %s", x.Off, x.Off+x.Len, x.ID)
 		}
 		return nil
-	}
-	if want == nil {
-		if want, err = rs.t.r.Get(ctx, x.ID); err != nil {
-			return err
-		}
-	}
-	if !bytes.Equal(got, want) {
-		return fmt.Errorf("bytes %d..%d differ from the point", x.Off, x.Off+x.Len)
-	}
-	return nil
+	})
 }
