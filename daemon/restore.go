@@ -75,10 +75,6 @@ func checkRestore(it vault.Item, req *RestoreRequest) error {
 		if len(req.Paths) == 0 {
 			return Errf(CodeInvalid, "restore files needs at least one --path")
 		}
-		if it.Source.Kind == vault.KindDisk && req.Conflict != "" {
-			return Errf(CodeInvalid, "restore files from a disk point takes no --conflict: it refuses to start when "+
-				"anything it would write exists; restore to an empty directory")
-		}
 	default:
 		return Errf(CodeInvalid, "restore kind %q: want disk, files or share", req.Kind)
 	}

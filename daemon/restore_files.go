@@ -4,25 +4,26 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
 
+	"github.com/rewind-backup/rewind/fileshare"
 	"github.com/rewind-backup/rewind/vault"
 	"github.com/rewind-backup/rewind/vmdisk"
 	"github.com/rewind-backup/rewind/vmdisk/guest"
 )
 
 // restoreDiskFiles copies files or folders out of a volume of a disk point
-// into req.To. Each path keeps its place relative to the volume root, as
-// share restores do: --path etc/fstab lands at TO/etc/fstab. Every entry
-// that would be written is checked first; if any already exists nothing is
-// written. Entries come back with their data/hole map, hardlinks, symlinks,
-// FIFOs, xattrs and ACLs, times and (kept or dropped, see guestPolicy)
-// owners, setuid/setgid bits, capabilities and device nodes. Nothing is
-// ever written outside req.To: paths are resolved beneath it without
-// following symlinks, and entries are created, never opened through one.
+// into req.To through fileshare.RestoreFrom, the writer of share restores
+// (guestSource adapts the volume). Each path keeps its place relative to
+// the volume root: --path etc/fstab lands at TO/etc/fstab. Conflicts are
+// found before anything is written (--conflict as for shares). Entries
+// come back with their data/hole map, hardlinks, symlinks, FIFOs, exact
+// xattrs and ACLs and nanosecond times. Guest content is untrusted: unless
+// an admin passed --keep-privileges, setuid/setgid bits, security.capability
+// and device nodes are dropped and entries are owned by root, and the job
+// warns with a count of each.
 func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest) error {
 	img, err := vmdisk.OpenImage(ctx, v.Store(), p.Root)
 	if err != nil {
@@ -36,27 +37,49 @@ func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.P
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(req.To, 0o755); err != nil {
-		return fmt.Errorf("restore target %s: %w", req.To, err)
+	src := newGuestSource(fsys)
+	res, err := fileshare.RestoreFrom(ctx, src, req.To, fileshare.RestoreOptions{Paths: sel,
+		Conflict: fileshare.Conflict(req.Conflict), DropPrivileges: !req.KeepPrivileges,
+		Progress: func(files, bytes int64) { jc.progress(bytes, 0) }})
+	jc.warn(src.warnings()...)
+	if res != nil {
+		jc.warn(res.Warnings...)
+		jc.warn(droppedSummary(res.Warnings)...)
 	}
-	w, err := newGuestWriter(req.To, fsys, jc, guestPolicy{keep: req.KeepPrivileges, root: os.Geteuid() == 0})
 	if err != nil {
 		return err
 	}
-	defer w.close()
-	if err := w.refuseConflicts(ctx, sel); err != nil {
-		return err
-	}
-	for _, s := range sel {
-		if err := w.restorePath(ctx, s); err != nil {
-			return err
-		}
-	}
-	w.reportDropped()
 	jc.update(func(j *vault.Job) {
-		j.Detail = fmt.Sprintf("files → %s: %d entries, %d bytes", req.To, w.files, w.bytes)
+		j.Detail = fmt.Sprintf("files → %s: %d entries, %d bytes; conflicts: %s", req.To, res.Files, res.Bytes,
+			strings.Join(res.Conflicts, ", "))
 	})
 	return nil
+}
+
+// droppedKinds are the privileges fileshare.RestoreFrom leaves out under
+// DropPrivileges, by a phrase of the warning it gives for each entry.
+var droppedKinds = []struct{ phrase, what string }{
+	{"setuid/setgid bits", "setuid/setgid bits"},
+	{"(security.capability) dropped", "file capabilities (security.capability)"},
+	{"device nodes need", "device nodes"},
+}
+
+// droppedSummary counts the per-entry drop warnings of each kind: one line
+// per kind, so the job says how many of each were left out.
+func droppedSummary(warns []string) []string {
+	var out []string
+	for _, k := range droppedKinds {
+		n := 0
+		for _, w := range warns {
+			if strings.Contains(w, k.phrase) {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, fmt.Sprintf("dropped %s of %d entries: guest content is untrusted (an admin keeps them with --keep-privileges)", k.what, n))
+		}
+	}
+	return out
 }
 
 // openVolume picks the volume named by sel ("1", "vg0-root"), or the only
@@ -94,16 +117,10 @@ func openVolume(ctx context.Context, disk io.ReaderAt, size int64, sel string) (
 	return nil, Errf(CodeInvalid, "the disk has several volumes: pass --volume (one of %s)", strings.Join(names, ", "))
 }
 
-// selected is one requested path: slash-separated, relative to the volume
-// root ("." for the root itself).
-type selected struct {
-	rel string
-	e   guest.Entry
-}
-
-// selectPaths resolves the requested paths in the volume, sorted, with any
-// path inside another requested one left out (it is restored with it).
-func selectPaths(fsys guest.FS, paths []string) ([]selected, error) {
+// selectPaths checks that each requested path is in the volume and returns
+// them relative to the volume root ("" for the root itself), sorted, with
+// any path inside another requested one left out (it comes with it).
+func selectPaths(fsys guest.FS, paths []string) ([]string, error) {
 	rels := make([]string, 0, len(paths))
 	for _, p := range paths {
 		rel, err := cleanRel(p)
@@ -116,23 +133,27 @@ func selectPaths(fsys guest.FS, paths []string) ([]selected, error) {
 		rels = append(rels, rel)
 	}
 	sort.Strings(rels)
-	var out []selected
+	var out []string
 	for _, rel := range rels {
 		if coveredBy(rel, out) {
 			continue
 		}
-		e, err := fsys.Stat(rel)
-		if err != nil {
+		if _, err := fsys.Stat(rel); err != nil {
 			return nil, Errf(CodeNotFound, "path %q is not in this volume: %v", rel, err)
 		}
-		out = append(out, selected{rel: rel, e: e})
+		out = append(out, rel)
+	}
+	for i, rel := range out {
+		if rel == "." {
+			out[i] = ""
+		}
 	}
 	return out, nil
 }
 
-func coveredBy(rel string, sel []selected) bool {
+func coveredBy(rel string, sel []string) bool {
 	for _, s := range sel {
-		if within(rel, s.rel) {
+		if within(rel, s) {
 			return true
 		}
 	}
