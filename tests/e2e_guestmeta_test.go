@@ -402,3 +402,71 @@ func dataMap(p string) [][2]int64 {
 	}
 	return out
 }
+
+// TestGuestEscapedNames patches a real ext4 image so its root directory
+// holds "a/bb", a second ".." and "aaaa" twice: restore and mount show each
+// under its escaped name (guest.EscapeName), and the restore warns.
+func TestGuestEscapedNames(t *testing.T) {
+	need(t, "mke2fs", "fusermount3")
+	d := startDaemon(t, "")
+	src := filepath.Join(d.dir, "src")
+	os.MkdirAll(src, 0o755)
+	for _, n := range []string{"aaaa", "bbbb", "cccc", "dd"} {
+		if err := os.WriteFile(filepath.Join(src, n), []byte("content of "+n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(d.dir, "names.img")
+	os.WriteFile(img, nil, 0o644)
+	os.Truncate(img, 8<<20)
+	sh(t, "mke2fs", "-q", "-t", "ext4", "-O", "^metadata_csum", "-E", "root_owner=0:0", "-d", src, img)
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for old, repl := range map[string]string{"bbbb": "a/bb", "cccc": "aaaa", "dd": ".."} {
+		i := bytes.Index(data, append([]byte{byte(len(old)), 1}, old...)) // name_len, file_type, name
+		if i < 0 {
+			t.Fatalf("directory entry %q not found in the image", old)
+		}
+		copy(data[i+2:], repl)
+	}
+	if err := os.WriteFile(img, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.must("item", "add", "odd", "--disk", img)
+	d.must("backup", "odd")
+	out := filepath.Join(d.dir, "out")
+	stdout, stderr, code := d.run("restore", "files", "odd", "--point", "latest", "--path", "/", "--to", out, "--keep-privileges")
+	if code != 3 {
+		t.Fatalf("restore: exit %d, want 3 (warnings)\n%s%s", code, stdout, stderr)
+	}
+	want := map[string]string{"aaaa": "", "aaaa~rewind1": "aaaa", "a%2Fbb~rewind1": "a/bb", "%2E%2E~rewind1": ".."}
+	for name, raw := range want {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || !strings.HasPrefix(string(b), "content of ") {
+			t.Errorf("restored %s: %q %v", name, b, err)
+		}
+		if raw != "" && !strings.Contains(stdout, fmt.Sprintf("stores this name as %q", raw)) {
+			t.Errorf("no warning for %q:\n%s", raw, stdout)
+		}
+	}
+	mnt := filepath.Join(d.dir, "mnt")
+	os.MkdirAll(mnt, 0o755)
+	d.must("mount", mnt, "--item", "odd")
+	ents, err := os.ReadDir(filepath.Join(mnt, "odd", "latest", "files", "disk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "%2E%2E~rewind1 a%2Fbb~rewind1 aaaa aaaa~rewind1 lost+found" {
+		t.Errorf("mount lists %q", got)
+	}
+	d.must("umount", mnt)
+	d.stop() // the log is read once the daemon has exited
+	if !strings.Contains(d.logs.String(), "shown escaped") {
+		t.Errorf("the daemon log does not warn about the escaped names")
+	}
+}
