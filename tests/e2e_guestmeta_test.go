@@ -113,7 +113,8 @@ func kernelMount(t *testing.T, img string, offset int64, ro bool) string {
 // and the mount's files/ directory. Without the flag the setuid bit, the
 // capability and the device node are dropped with counted warnings. Two
 // paths with the same basename restore side by side, and a restore over
-// them is refused before anything is written.
+// them is refused before anything is written. "cp -a" out of the mount
+// keeps the 4 GiB sparse file sparse.
 func TestGuestFilesFidelity(t *testing.T) {
 	need(t, "sgdisk", "mke2fs", "mkfs.xfs", "setcap", "setfacl", "setfattr", "fusermount3")
 	d := startDaemon(t, "")
@@ -138,6 +139,9 @@ func TestGuestFilesFidelity(t *testing.T) {
 			d.must("mount", mnt, "--item", c.item)
 			files := filepath.Join(mnt, c.item, "latest", "files", c.volume)
 			reportDiffs(t, "mount files/", metaDiffs(t, want, files, mountCmp))
+			copied := filepath.Join(d.dir, c.item+"-cp-sparse")
+			sh(t, "cp", "-a", filepath.Join(files, "sparse"), copied) // holes found with SEEK_DATA
+			checkSparse(t, copied)
 			d.must("umount", mnt)
 
 			checkDropped(t, d, c.item, c.volume)
