@@ -6,7 +6,7 @@ declare -A need=(
   [fusermount3]=fuse3 [qemu-img]=qemu-utils [qemu-nbd]=qemu-utils [qemu-io]=qemu-utils
   [nbdkit]=nbdkit [mkfs.ext4]=e2fsprogs [mkfs.xfs]=xfsprogs [mkfs.vfat]=dosfstools
   [mcopy]=mtools [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [sgdisk]=gdisk [sfdisk]=fdisk
-  [lvm]=lvm2 [setfattr]=attr [setfacl]=acl [systemd-analyze]=systemd
+  [lvm]=lvm2 [setfattr]=attr [setfacl]=acl [setcap]=libcap2-bin [systemd-analyze]=systemd
 )
 missing=()
 for tool in "${!need[@]}"; do
