@@ -474,3 +474,34 @@ func TestGuestEscapedNames(t *testing.T) {
 		t.Errorf("the daemon log does not warn about the escaped names")
 	}
 }
+
+// TestKeepPrivilegesNeedsAdmin: over the TLS API a restore-operator may
+// restore a disk point's files, but only an admin may keep the guest's
+// privileges.
+func TestKeepPrivilegesNeedsAdmin(t *testing.T) {
+	need(t, "mke2fs")
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)
+	img := filepath.Join(d.dir, "small.img")
+	os.WriteFile(img, nil, 0o644)
+	os.Truncate(img, 8<<20)
+	sh(t, "mke2fs", "-q", "-t", "ext4", "-d", src, img)
+	d.must("item", "add", "small", "--disk", img)
+	d.must("backup", "small")
+	for i, c := range []struct {
+		role string
+		keep bool
+		want int
+	}{{"restore-operator", true, 5}, {"restore-operator", false, 0}, {"admin", true, 0}} {
+		args := append(append([]string{}, remote...), "restore", "files", "small", "--point", "latest", "--path", "f",
+			"--to", filepath.Join(d.dir, fmt.Sprintf("out%d", i)), "--token", d.token(c.role))
+		if c.keep {
+			args = append(args, "--keep-privileges")
+		}
+		if out, errOut, code := d.run(args...); code != c.want {
+			t.Errorf("%s, --keep-privileges %v: exit %d, want %d\n%s%s", c.role, c.keep, code, c.want, out, errOut)
+		}
+	}
+}
