@@ -28,7 +28,7 @@ type FS interface {
 	// Xattrs returns the named entry's extended attributes in the Linux
 	// xattr namespaces ("user.", "trusted.", "security.", "system."),
 	// sorted by name; ACLs come as system.posix_acl_access and
-	// system.posix_acl_default in the Linux xattr format (see xattr.go).
+	// system.posix_acl_default in the Linux xattr format (see acl.go).
 	// File systems without xattrs (FAT, NTFS) give none.
 	Xattrs(name string) ([]Xattr, error)
 }
