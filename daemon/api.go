@@ -90,6 +90,10 @@ type RestoreRequest struct {
 	Volume   string   `json:"volume,omitempty"`
 	Original bool     `json:"original,omitempty"`
 	Conflict string   `json:"conflict,omitempty"`
+	// KeepPrivileges (admin only, files from a disk point) keeps the
+	// guest's owners, setuid/setgid bits, security.capability and device
+	// nodes; without it they are dropped and the job warns with counts.
+	KeepPrivileges bool `json:"keep_privileges,omitempty"`
 }
 
 // MountRequest is POST /v1/mounts.

@@ -53,6 +53,9 @@ func prepareRestore(ctx context.Context, v *vault.Vault, it vault.Item, req *Res
 	if err := checkRestore(it, req); err != nil {
 		return vault.Point{}, err
 	}
+	if err := checkKeepPrivileges(ctx, it, *req); err != nil {
+		return vault.Point{}, err
+	}
 	return v.Point(ctx, it.Name, pointID(req.Point))
 }
 
@@ -221,5 +224,21 @@ func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point
 			j.Detail += fmt.Sprintf("; %d privileges left out (not an admin)", res.Dropped)
 		}
 	})
+	return nil
+}
+
+// checkKeepPrivileges lets only an admin keep a guest's privileges, and only
+// where they can be dropped: files from a disk point.
+func checkKeepPrivileges(ctx context.Context, it vault.Item, req RestoreRequest) error {
+	if !req.KeepPrivileges {
+		return nil
+	}
+	if req.Kind != "files" || it.Source.Kind != vault.KindDisk {
+		return Errf(CodeInvalid, "--keep-privileges applies to \"restore files\" from a disk point only")
+	}
+	if !isAdmin(ctx) {
+		return Errf(CodeForbidden, "--keep-privileges needs the admin role: guest owners, setuid bits, capabilities "+
+			"and device nodes are dropped for other callers; restore without the flag")
+	}
 	return nil
 }

@@ -48,7 +48,7 @@ func openDisk(ctx context.Context, r ChunkReader, p PointInfo, log *slog.Logger)
 		}
 		why := v.Reason
 		if v.Readable() && validPath(v.FilesDir) {
-			root, err := openGuest(ctx, v, t)
+			root, err := openGuest(ctx, v, t, log)
 			if err == nil {
 				t.file(v.FilesDir, root)
 				continue

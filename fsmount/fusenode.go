@@ -210,16 +210,14 @@ func fillAttr(out *fuse.Attr, a Attr) {
 	default:
 		out.Blocks = uint64(a.Blocks)
 	}
-	mt := orEpoch(a.Mtime)
+	mt := orTime(a.Mtime, time.Unix(0, 0))
 	at, ct := orTime(a.Atime, mt), orTime(a.Ctime, mt)
 	out.SetTimes(&at, &mt, &ct)
 }
 
-func orEpoch(t time.Time) time.Time { return orTime(t, time.Unix(0, 0)) }
-
-// orTime is t, or def when t was not recorded. Any recorded time goes to
-// the kernel as is, before 1970 and after 2262 included: FUSE carries
-// seconds as a 64-bit count the kernel reads as signed.
+// orTime is t, or def when t was not recorded. Any recorded time is shown
+// as it is, before 1970 included: FUSE carries seconds as a 64-bit value
+// the kernel reads as signed.
 func orTime(t, def time.Time) time.Time {
 	if t.IsZero() {
 		return def

@@ -18,8 +18,8 @@ type Attr struct {
 	Gid   uint32
 	Nlink uint32 // 0 is shown as 1
 	Rdev  uint32
-	// Blocks is the allocated size in 512-byte units; 0 means ceil(Size/512),
-	// negative means nothing allocated (a file that is all hole).
+	// Blocks is the allocated size in 512-byte units; 0 means ceil(Size/512)
+	// and BlocksNone means nothing is allocated (a file that is all hole).
 	Blocks int64
 	Atime  time.Time
 	Mtime  time.Time
@@ -28,6 +28,9 @@ type Attr struct {
 	// by hardlinks. 0 means "no id": the mount derives one from the path.
 	ID uint64
 }
+
+// BlocksNone is Attr.Blocks for a file with no allocated blocks.
+const BlocksNone = -1
 
 // Node is one entry of a recovery point's tree.
 type Node interface {

@@ -26,8 +26,8 @@ func TestRestoreFilesFromDisk(t *testing.T) {
 
 	out := filepath.Join(d.dir, "out")
 	d.must("restore", "files", "vm-files", "--point", "latest", "--path", "data/docs", "--path", "data/big.bin", "--to", out, "--volume", "1")
-	compareTrees(t, filepath.Join(src, "data", "docs"), filepath.Join(out, "docs"))
-	compareEntry(t, "big.bin", filepath.Join(src, "data", "big.bin"), filepath.Join(out, "big.bin"))
+	compareTrees(t, filepath.Join(src, "data", "docs"), filepath.Join(out, "data", "docs"))
+	compareEntry(t, "big.bin", filepath.Join(src, "data", "big.bin"), filepath.Join(out, "data", "big.bin"))
 	if _, errOut, code := d.run("restore", "files", "vm-files", "--point", "latest", "--path", "../../etc/passwd", "--to", filepath.Join(d.dir, "out2")); code == 0 {
 		t.Fatalf("a path outside the volume must not be found: %s", errOut)
 	}

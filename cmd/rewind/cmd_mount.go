@@ -97,7 +97,9 @@ func restoreCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
 		{Name: "files", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
-			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"}),
+			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
+			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities and device nodes"},
+			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
 			Action: call(restoreAction("files"))},
 		{Name: "share", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to"}, &cli.BoolFlag{Name: "original"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path"},
@@ -121,7 +123,8 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 		}
 		req := daemon.RestoreRequest{Kind: kind, Point: c.String("point"), To: to, Force: c.Bool("force"),
 			Verify: c.Bool("verify"), Format: c.String("format"), Paths: c.StringSlice("path"),
-			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict")}
+			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict"),
+			KeepPrivileges: c.Bool("keep-privileges")}
 		var job map[string]any
 		if err := a.post(itemPath(c, name, "/restore"), req, &job); err != nil {
 			return approvalHint(err)

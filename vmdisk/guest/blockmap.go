@@ -118,3 +118,25 @@ func (f *blockFile) mapped(limit int64, fn func(off, n int64) error) error {
 	}
 	return nil
 }
+
+// Data returns the byte ranges backed by written extents, merged where
+// they touch and cut at the file size.
+func (f *blockFile) Data() []Range {
+	var out []Range
+	for _, e := range f.exts {
+		if e.unwritten {
+			continue
+		}
+		start := int64(e.lblk) * f.bs
+		end := min(start+int64(e.n)*f.bs, f.size)
+		if start < 0 || start >= end {
+			continue
+		}
+		if k := len(out); k > 0 && out[k-1].Off+out[k-1].Len == start {
+			out[k-1].Len += end - start
+			continue
+		}
+		out = append(out, Range{Off: start, Len: end - start})
+	}
+	return out
+}

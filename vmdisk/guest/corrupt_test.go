@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand"
@@ -75,6 +76,7 @@ func exercise(ctx context.Context, r io.ReaderAt, size int64, fstype string) {
 			}
 			p := path.Join(dir, e.Name)
 			fsys.Stat(p)
+			fsys.Xattrs(p)
 			switch {
 			case e.Mode.IsDir():
 				walk(p, depth+1)
@@ -83,6 +85,7 @@ func exercise(ctx context.Context, r io.ReaderAt, size int64, fstype string) {
 			case e.Mode.IsRegular():
 				if f, err := fsys.Open(p); err == nil {
 					exStats.files.Add(1)
+					checkDataMap(f)
 					buf := make([]byte, 64<<10)
 					f.ReadAt(buf, 0)
 					f.ReadAt(buf, max(f.Size()-int64(len(buf)), 0))
@@ -208,3 +211,15 @@ func mbrDisk(t *testing.T) (string, map[int][2]int64) {
 }
 
 var exStats struct{ opened, openErr, files atomic.Int64 }
+
+// checkDataMap panics when a file's data map is unsorted, overlapping or
+// outside the file: the fuzz targets turn that into a failure.
+func checkDataMap(f File) {
+	var end int64
+	for _, r := range f.Data() {
+		if r.Off < end || r.Len <= 0 || r.Off+r.Len > f.Size() {
+			panic(fmt.Sprintf("bad data map %v for a %d-byte file", f.Data(), f.Size()))
+		}
+		end = r.Off + r.Len
+	}
+}

@@ -10,6 +10,12 @@
 //	                          for volumes whose files are not shown, a Reason.
 //	OpenFS(ctx, vol, size, typ) → FS: path-based, read-only, concurrency-safe.
 //
+// An FS gives each entry's full metadata as the guest recorded it: owners,
+// modes, link counts, device numbers, nanosecond times of any year,
+// st_blocks, xattrs with POSIX ACLs in the Linux xattr format (extxattr.go,
+// xfsattr.go, acl.go), and each file's data/hole map (File.Data). Names that cannot be
+// one path element, or repeat, are shown escaped (escape.go).
+//
 // Every byte read here comes from a backup of an arbitrary VM and is treated
 // as hostile: all reads go through bounds-checked section readers, every loop
 // over on-disk structures is capped, and the third-party NTFS parser runs

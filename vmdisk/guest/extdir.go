@@ -15,6 +15,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 		return nil, err
 	}
 	var out []Entry
+	var dots dotEntries
 	start := int64(0)
 	if in.flags()&extFlagInline != 0 {
 		start = 4 // parent inode number first
@@ -32,7 +33,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 			}
 			name := string(b[p+8 : p+8+nlen])
 			p += rec
-			if ino == 0 || name == "." || name == ".." {
+			if ino == 0 || dots.skip(name) {
 				continue
 			}
 			if len(out) >= maxDirEntries {
@@ -42,7 +43,7 @@ func (e *extFS) readDir(dir *Entry) ([]Entry, error) {
 			if err != nil {
 				return err
 			}
-			ent := child.entry(name)
+			ent := e.entry(child, name)
 			if ent.Mode&fs.ModeSymlink != 0 {
 				ent.Target, _ = e.readLink(&ent)
 			}
@@ -131,4 +132,20 @@ func (in *extInode) inlineXattr() ([]byte, error) {
 		p += (16 + nl + 3) &^ 3
 	}
 	return nil, corruptf("ext: inode %d: system.data xattr missing", in.ino)
+}
+
+// dotEntries skips the first "." and ".." of a directory (the real ones);
+// a later entry with such a name is kept and shown escaped (escape.go).
+type dotEntries struct{ dot, dotdot bool }
+
+func (d *dotEntries) skip(name string) bool {
+	switch {
+	case name == "." && !d.dot:
+		d.dot = true
+		return true
+	case name == ".." && !d.dotdot:
+		d.dotdot = true
+		return true
+	}
+	return false
 }

@@ -189,7 +189,7 @@ func (f *fatFS) chain(first uint32, limit int64) ([]extent, error) {
 }
 
 func (f *fatFS) root() (Entry, error) {
-	return Entry{Name: ".", Mode: fs.ModeDir | 0o755, Ino: fatRootIno, Nlink: 2, ref: uint64(f.p.rootCluster)}, nil
+	return Entry{Name: ".", Mode: fs.ModeDir | 0o755, Ino: fatRootIno, Nlink: 2, Blocks: -1, ref: uint64(f.p.rootCluster)}, nil
 }
 
 // dirData returns a reader over a directory's entries.
@@ -285,7 +285,10 @@ func (f *fatFS) entry(d []byte, name string, ino uint64) Entry {
 	if f.p.bits == 32 {
 		cl |= uint32(le.Uint16(d[20:])) << 16
 	}
-	e := Entry{Name: name, Ino: ino, Nlink: 1, ref: uint64(cl), ModTime: fatTime(le.Uint16(d[24:]), le.Uint16(d[22:]))}
+	e := Entry{Name: name, Ino: ino, Nlink: 1, ref: uint64(cl), Blocks: -1,
+		ModTime: fatTime(le.Uint16(d[24:]), le.Uint16(d[22:])),
+		Atime:   fatTime(le.Uint16(d[18:]), 0), // access date only
+		Btime:   fatTime(le.Uint16(d[16:]), le.Uint16(d[14:])).Add(time.Duration(min(d[13], 199)) * 10 * time.Millisecond)}
 	switch {
 	case d[11]&0x10 != 0:
 		e.Mode = fs.ModeDir | 0o755
@@ -358,6 +361,10 @@ func lfnString(u []uint16) string {
 }
 
 func (f *fatFS) readLink(*Entry) (string, error) { return "", fs.ErrInvalid }
+
+// xattrs: FAT has none. Its creation time and access date are in Entry;
+// its attribute bits map to the mode (read-only) only.
+func (f *fatFS) xattrs(*Entry) ([]Xattr, error) { return nil, nil }
 
 func (f *fatFS) open(e *Entry) (File, error) {
 	if e.Size == 0 {

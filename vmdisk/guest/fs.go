@@ -25,6 +25,18 @@ type FS interface {
 	Open(name string) (File, error)
 	// Readlink returns a symlink's target as stored.
 	Readlink(name string) (string, error)
+	// Xattrs returns the named entry's extended attributes in the Linux
+	// xattr namespaces ("user.", "trusted.", "security.", "system."),
+	// sorted by name; ACLs come as system.posix_acl_access and
+	// system.posix_acl_default in the Linux xattr format (see acl.go).
+	// File systems without xattrs (FAT, NTFS) give none.
+	Xattrs(name string) ([]Xattr, error)
+}
+
+// Xattr is one extended attribute.
+type Xattr struct {
+	Name  string
+	Value []byte
 }
 
 // File is an open regular file. ReadAt is safe for concurrent use and
@@ -32,7 +44,15 @@ type FS interface {
 type File interface {
 	io.ReaderAt
 	Size() int64
+	// Data returns the byte ranges that hold data, sorted and disjoint,
+	// within [0, Size()); everything else is a hole and reads as zeros.
+	// Unwritten (preallocated) extents count as holes. A file system
+	// without a block map (FAT) reports the whole file as data.
+	Data() []Range
 }
+
+// Range is a byte range [Off, Off+Len).
+type Range struct{ Off, Len int64 }
 
 // Entry describes a file, directory or other node.
 type Entry struct {
@@ -40,9 +60,25 @@ type Entry struct {
 	Mode    fs.FileMode // permission and type bits (fs.ModeDir, fs.ModeSymlink, …)
 	Size    int64
 	ModTime time.Time
-	Uid     uint32 // 0 where the file system has no owners (FAT, NTFS)
-	Gid     uint32
-	Nlink   uint32
+	// Atime, Ctime and Btime (birth) are zero where the file system does
+	// not record them. All times keep nanoseconds and any representable
+	// second, before 1970 and after 2038 included.
+	Atime time.Time
+	Ctime time.Time
+	Btime time.Time
+	Uid   uint32 // 0 where the file system has no owners (FAT, NTFS)
+	Gid   uint32
+	Nlink uint32
+	// Rdev is a device node's number in the Linux dev_t encoding (as
+	// unix.Mkdev gives it); 0 for other entries.
+	Rdev uint64
+	// Blocks is the space allocated to the entry in 512-byte units as the
+	// guest kernel reports st_blocks, or -1 where the file system does not
+	// say (FAT, NTFS).
+	Blocks int64
+	// RawName is the name as stored when Name had to be escaped (see
+	// EscapeName); empty otherwise.
+	RawName string
 	// Ino is stable and unique within the volume: the file system's own
 	// inode (ext, XFS) or MFT record (NTFS) number; for FAT the byte
 	// offset of the directory entry (the root is 1).

@@ -22,6 +22,7 @@ var installHint = map[string]string{
 	"sgdisk": "gdisk", "sfdisk": "fdisk", "mke2fs": "e2fsprogs", "mkfs.xfs": "xfsprogs",
 	"mkfs.vfat": "dosfstools", "mcopy": "mtools", "mmd": "mtools", "mkntfs": "ntfs-3g", "ntfscp": "ntfs-3g",
 	"ntfs-3g": "ntfs-3g", "pvcreate": "lvm2", "vgcreate": "lvm2", "lvcreate": "lvm2", "losetup": "mount", "mkswap": "util-linux", "setfattr": "attr", "fusermount": "fuse3",
+	"setcap": "libcap2-bin", "setfacl": "acl", "mount": "mount", "umount": "mount", "touch": "coreutils",
 }
 
 func needTool(t testing.TB, name string) {

@@ -89,7 +89,7 @@ func (n *ntfsFS) root() (Entry, error) {
 // $STANDARD_INFORMATION, size of the unnamed $DATA, symlink target from
 // $REPARSE_POINT.
 func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
-	e := Entry{Name: name, Ino: uint64(m.Record_number()), Nlink: 1, Mode: 0o644}
+	e := Entry{Name: name, Ino: uint64(m.Record_number()), Nlink: 1, Mode: 0o644, Blocks: -1}
 	if m.Flags().IsSet("DIRECTORY") {
 		e.Mode = fs.ModeDir | 0o755
 	}
@@ -101,6 +101,9 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 			r := a.Data(n.ctx)
 			si := n.ctx.Profile.STANDARD_INFORMATION(r, 0)
 			e.ModTime = si.File_altered_time().Time
+			e.Atime = si.File_accessed_time().Time
+			e.Ctime = si.Mft_altered_time().Time
+			e.Btime = si.Create_time().Time
 			var b [4]byte
 			if k, _ := r.ReadAt(b[:], 32); k == 4 {
 				attrs = binary.LittleEndian.Uint32(b[:])
@@ -237,16 +240,46 @@ func (n *ntfsFS) open(e *Entry) (File, error) {
 		}
 		return nil, err
 	}
-	return &ntfsFile{n: n, r: r, size: size}, nil
+	data, err := ntfsCall(n, "NTFS runs", func() ([]Range, error) { return ntfsData(r, size), nil })
+	if err != nil {
+		return nil, err
+	}
+	return &ntfsFile{n: n, r: r, size: size, data: data}, nil
+}
+
+// ntfsData turns the stream's runs into the data map: sparse runs are
+// holes (an NTFS sparse file's unallocated clusters), the rest is data.
+func ntfsData(r io.ReaderAt, size int64) []Range {
+	rr, ok := r.(ntfs.RangeReaderAt)
+	if !ok {
+		return []Range{{Off: 0, Len: size}}
+	}
+	var out []Range
+	for _, run := range rr.Ranges() {
+		start, end := max(run.Offset, 0), min(run.Offset+run.Length, size)
+		if run.IsSparse || start >= end {
+			continue
+		}
+		if k := len(out); k > 0 && out[k-1].Off+out[k-1].Len == start {
+			out[k-1].Len += end - start
+			continue
+		}
+		out = append(out, Range{Off: start, Len: end - start})
+	}
+	return out
 }
 
 type ntfsFile struct {
 	n    *ntfsFS
 	r    io.ReaderAt
 	size int64
+	data []Range
 }
 
 func (f *ntfsFile) Size() int64 { return f.size }
+
+// Data is the map of non-sparse runs, computed at open.
+func (f *ntfsFile) Data() []Range { return f.data }
 
 func (f *ntfsFile) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 || off >= f.size {
@@ -272,4 +305,38 @@ func (f *ntfsFile) read(p []byte, off int64) (k int, err error) {
 		err = nil
 	}
 	return k, err
+}
+
+// Limits on the alternate data streams shown as xattrs.
+const (
+	ntfsMaxStreams    = 256
+	ntfsMaxStreamSize = 64 << 10 // the Linux limit on one xattr value
+)
+
+// xattrs shows each named $DATA stream (alternate data stream) of up to
+// 64 KiB as "user.<stream name>", the convention of ntfs-3g's
+// streams_interface=xattr. Larger streams and those past the 256th are
+// left out. NTFS has no POSIX ACLs or owners to map.
+func (n *ntfsFS) xattrs(e *Entry) ([]Xattr, error) {
+	return ntfsCall(n, "NTFS streams", func() ([]Xattr, error) {
+		m, err := n.ctx.GetMFT(int64(e.Ino))
+		if err != nil {
+			return nil, err
+		}
+		var out []Xattr
+		for _, a := range m.EnumerateAttributes(n.ctx) {
+			name := a.Name()
+			if a.Type().Value != ntfs.ATTR_TYPE_DATA || name == "" || strings.ContainsRune(name, 0) ||
+				!(a.IsResident() || a.Runlist_vcn_start() == 0) || a.DataSize() > ntfsMaxStreamSize {
+				continue
+			}
+			if len(out) >= ntfsMaxStreams {
+				break
+			}
+			v := make([]byte, a.DataSize())
+			k, _ := a.Data(n.ctx).ReadAt(v, 0)
+			out = append(out, Xattr{Name: "user." + name, Value: v[:k]})
+		}
+		return out, nil
+	})
 }

@@ -102,3 +102,58 @@ func TestNTFSCompressed(t *testing.T) {
 		t.Fatalf("middle read: %v", err)
 	}
 }
+
+// TestNTFSMetadata writes through ntfs-3g a file with an alternate data
+// stream (ntfs-3g's default streams_interface=xattr names it user.*), a
+// sparse file and set access and modification times, and reads them back
+// as xattrs, a data map with a hole, and times.
+func TestNTFSMetadata(t *testing.T) {
+	tmp := t.TempDir()
+	img := filepath.Join(tmp, "ntfs.img")
+	sparseFile(t, img, 32<<20)
+	run(t, "mkntfs", "-F", "-Q", "-q", img)
+	mnt := t.TempDir()
+	run(t, "ntfs-3g", img, mnt)
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			run(t, "fusermount", "-u", mnt)
+		}
+	})
+	must(t, os.WriteFile(filepath.Join(mnt, "ads"), []byte("main"), 0o644))
+	run(t, "setfattr", "-n", "user.zone", "-v", "stream data", filepath.Join(mnt, "ads"))
+	f, err := os.Create(filepath.Join(mnt, "sparse"))
+	must(t, err)
+	_, err = f.WriteAt([]byte("end"), 8<<20)
+	must(t, err)
+	must(t, f.Close())
+	at, mt := time.Date(2010, 1, 2, 3, 4, 5, 600000000, time.UTC), time.Date(2011, 6, 7, 8, 9, 10, 100000000, time.UTC)
+	must(t, os.Chtimes(filepath.Join(mnt, "ads"), at, mt))
+	run(t, "fusermount", "-u", mnt)
+	mounted = false
+
+	r, size := openImage(t, img)
+	fsys, err := OpenFS(testCtx(t), r, size, TypeNTFS)
+	must(t, err)
+	xs, err := fsys.Xattrs("ads")
+	must(t, err)
+	if len(xs) != 1 || xs[0].Name != "user.zone" || string(xs[0].Value) != "stream data" {
+		t.Errorf("ads xattrs = %+v, want user.zone = \"stream data\"", xs)
+	}
+	e, err := fsys.Stat("ads")
+	must(t, err)
+	if !e.ModTime.Equal(mt) || !e.Atime.Equal(at) || e.Btime.IsZero() || e.Ctime.IsZero() {
+		t.Errorf("times m %v a %v b %v c %v, want m %v a %v and birth and change times", e.ModTime, e.Atime, e.Btime, e.Ctime, mt, at)
+	}
+	sf, err := fsys.Open("sparse")
+	must(t, err)
+	d := sf.Data()
+	if len(d) == 0 || d[0].Off == 0 || d[len(d)-1].Off+d[len(d)-1].Len != sf.Size() {
+		t.Errorf("sparse file data map %+v (size %d): want a hole first and data at the end", d, sf.Size())
+	}
+	buf := make([]byte, 3)
+	must(t, readFull(sf, buf, 8<<20))
+	if string(buf) != "end" {
+		t.Errorf("sparse file reads %q at 8 MiB", buf)
+	}
+}

@@ -17,6 +17,8 @@ type backend interface {
 	readDir(dir *Entry) ([]Entry, error)
 	readLink(e *Entry) (string, error)
 	open(e *Entry) (File, error)
+	// xattrs lists e's extended attributes (any order; nil when none).
+	xattrs(e *Entry) ([]Xattr, error)
 }
 
 // Directory cache bounds: listings of at most dirCacheSize directories and
@@ -63,8 +65,7 @@ func (t *tree) list(dir *Entry) (ents []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
-	ents = dedupe(ents)
+	ents = escapeNames(ents)
 	t.mu.Lock()
 	if _, ok := t.cache[dir.Ino]; !ok && len(ents) <= dirCacheEntries/4 {
 		t.cache[dir.Ino] = ents
@@ -78,22 +79,6 @@ func (t *tree) list(dir *Entry) (ents []Entry, err error) {
 	}
 	t.mu.Unlock()
 	return ents, nil
-}
-
-// dedupe drops entries with a name seen before, and invalid names (a corrupt
-// directory must not produce "..", "a/b" or "").
-func dedupe(ents []Entry) []Entry {
-	out := ents[:0]
-	for i, e := range ents {
-		if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, "/\x00") {
-			continue
-		}
-		if i > 0 && len(out) > 0 && out[len(out)-1].Name == e.Name {
-			continue
-		}
-		out = append(out, e)
-	}
-	return out
 }
 
 func cleanName(op, name string) (string, error) {
@@ -213,4 +198,18 @@ func (t *tree) Readlink(name string) (s string, err error) {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
 	}
 	return s, nil
+}
+
+func (t *tree) Xattrs(name string) (xs []Xattr, err error) {
+	e, err := t.lookup("getxattr", name)
+	if err != nil {
+		return nil, err
+	}
+	defer recoverInto(&err, "xattrs of "+name)
+	xs, err = t.b.xattrs(&e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "getxattr", Path: name, Err: err}
+	}
+	sort.Slice(xs, func(i, j int) bool { return xs[i].Name < xs[j].Name })
+	return xs, nil
 }

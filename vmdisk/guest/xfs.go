@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 )
 
@@ -152,14 +153,32 @@ func (in *xfsInode) time(off int) time.Time {
 	return time.Unix(int64(int32(be.Uint32(in.b[off:]))), ns)
 }
 
-func (in *xfsInode) entry(name string) Entry {
+// entry decodes the inode core (struct xfs_dinode in the XFS on-disk
+// format document and fs/xfs/libxfs/xfs_format.h): mode 2, uid 8, gid 12,
+// nlink 16 (v1: onlink 6), atime 32, mtime 40, ctime 48, nblocks 64 (in
+// file-system blocks, as st_blocks counts them), crtime 144 (v3).
+func (x *xfsFS) entry(in *xfsInode, name string) Entry {
 	be := binary.BigEndian
 	e := Entry{Name: name, Ino: in.ino, Mode: unixMode(uint32(be.Uint16(in.b[2:]))), Size: in.size(),
-		Uid: be.Uint32(in.b[8:]), Gid: be.Uint32(in.b[12:]), ModTime: in.time(40)}
+		Uid: be.Uint32(in.b[8:]), Gid: be.Uint32(in.b[12:]),
+		Atime: in.time(32), ModTime: in.time(40), Ctime: in.time(48)}
+	if nb := be.Uint64(in.b[64:]); nb < 1<<40 {
+		e.Blocks = int64(nb) * (x.bs / 512)
+	}
 	if in.version() == 1 {
 		e.Nlink = uint32(be.Uint16(in.b[6:]))
 	} else {
 		e.Nlink = be.Uint32(in.b[16:])
+	}
+	if in.version() >= 3 {
+		e.Btime = in.time(144)
+	}
+	if e.Mode&fs.ModeDevice != 0 && in.format() == 0 {
+		if fork, err := in.dataFork(); err == nil && len(fork) >= 4 {
+			// xfs_dev_t: major in the top 14 bits, minor in the low 18
+			d := be.Uint32(fork)
+			e.Rdev = mkdev((d>>18)&0x1ff, d&0x3ffff)
+		}
 	}
 	return e
 }
@@ -169,7 +188,7 @@ func (x *xfsFS) root() (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	return in.entry("."), nil
+	return x.entry(in, "."), nil
 }
 
 // bmbtRec unpacks a 128-bit extent record: flag(1) startoff(54)
@@ -190,10 +209,15 @@ func (x *xfsFS) extents(in *xfsInode) ([]extent, error) {
 	if err != nil {
 		return nil, err
 	}
+	return x.forkExtents(in, fork, in.format(), in.nextents())
+}
+
+// forkExtents reads the extent list of a fork in extents (2) or btree (3)
+// format holding n extent records.
+func (x *xfsFS) forkExtents(in *xfsInode, fork []byte, format byte, n uint64) ([]extent, error) {
 	var out []extent
-	switch in.format() {
+	switch format {
 	case 2: // extents
-		n := in.nextents()
 		if n > uint64(len(fork)/16) {
 			return nil, corruptf("xfs: inode %d: %d extents in a %d-byte fork", in.ino, n, len(fork))
 		}
@@ -218,7 +242,7 @@ func (x *xfsFS) extents(in *xfsInode) ([]extent, error) {
 			}
 		}
 	default:
-		return nil, corruptf("xfs: inode %d: data fork format %d has no extents", in.ino, in.format())
+		return nil, corruptf("xfs: inode %d: fork format %d has no extents", in.ino, format)
 	}
 	return normalize(out)
 }

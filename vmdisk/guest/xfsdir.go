@@ -34,7 +34,7 @@ func (x *xfsFS) readDir(dir *Entry) ([]Entry, error) {
 		if err != nil {
 			return out, err
 		}
-		e := child.entry(name)
+		e := x.entry(child, name)
 		if e.Mode&fs.ModeSymlink != 0 {
 			e.Target, _ = x.readLinkInode(child)
 		}
@@ -96,6 +96,7 @@ func (x *xfsFS) blockDir(in *xfsInode, add func(string, uint64) error) error {
 	}
 	f.size = min(f.size, xfsLeafOffset)
 	buf := make([]byte, x.dirBlk)
+	var dots dotEntries // the first "." and ".." of the directory are the real ones
 	return f.mapped(maxDirBytes, func(off, n int64) error {
 		// directory blocks may span extents; read whole blocks from the
 		// first block boundary inside this piece
@@ -105,7 +106,7 @@ func (x *xfsFS) blockDir(in *xfsInode, add func(string, uint64) error) error {
 			if err := readFull(f, buf, off); err != nil {
 				return err
 			}
-			if err := x.dirBlock(in, buf, add); err != nil {
+			if err := x.dirBlock(in, buf, &dots, add); err != nil {
 				return err
 			}
 		}
@@ -114,7 +115,7 @@ func (x *xfsFS) blockDir(in *xfsInode, add func(string, uint64) error) error {
 }
 
 // dirBlock parses one directory data block.
-func (x *xfsFS) dirBlock(in *xfsInode, buf []byte, add func(string, uint64) error) error {
+func (x *xfsFS) dirBlock(in *xfsInode, buf []byte, dots *dotEntries, add func(string, uint64) error) error {
 	hdr, limit := 16, len(buf)
 	switch string(buf[:4]) {
 	case "XD2B", "XDB3":
@@ -130,7 +131,7 @@ func (x *xfsFS) dirBlock(in *xfsInode, buf []byte, add func(string, uint64) erro
 	if buf[3] == '3' {
 		hdr = 64
 	}
-	if err := x.dataEntries(buf[:limit], hdr, add); err != nil {
+	if err := x.dataEntries(buf[:limit], hdr, dots, add); err != nil {
 		return fmt.Errorf("xfs: directory %d: %w", in.ino, err)
 	}
 	return nil
@@ -138,7 +139,7 @@ func (x *xfsFS) dirBlock(in *xfsInode, buf []byte, add func(string, uint64) erro
 
 // dataEntries walks data entries: unused (FFFF, length) or inumber(8),
 // namelen, name, [ftype], padding to 8, tag(2).
-func (x *xfsFS) dataEntries(b []byte, p int, add func(string, uint64) error) error {
+func (x *xfsFS) dataEntries(b []byte, p int, dots *dotEntries, add func(string, uint64) error) error {
 	for p+8 <= len(b) {
 		if binary.BigEndian.Uint16(b[p:]) == 0xFFFF {
 			l := int(binary.BigEndian.Uint16(b[p+2:]))
@@ -159,7 +160,7 @@ func (x *xfsFS) dataEntries(b []byte, p int, add func(string, uint64) error) err
 			return corruptf("entry at %d overruns the block", p)
 		}
 		name := string(b[p+9 : p+9+nl])
-		if name != "." && name != ".." {
+		if !dots.skip(name) {
 			if err := add(name, ino); err != nil {
 				return err
 			}
