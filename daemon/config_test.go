@@ -17,7 +17,8 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 	def := DefaultConfig()
 	if cfg.Data != def.Data || cfg.Socket != def.Socket || cfg.MaxJobsPerVault != def.MaxJobsPerVault ||
 		cfg.ShutdownTimeout != def.ShutdownTimeout || cfg.MountExpire != def.MountExpire || cfg.SweepAt != def.SweepAt ||
-		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup {
+		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup || cfg.TCP != def.TCP ||
+		len(cfg.SocketRoles) != 0 || len(cfg.SourceRoots) != 0 {
 		t.Fatalf("example config %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -25,11 +26,17 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"max_jobs_per_vault = 0\n":        "1 to 64",
-		"log_level = \"loud\"\n":          "debug, info",
-		"shutdown_timeout = \"soon\"\n":   "30s",
-		"no_such_key = 1\n":               "unknown key",
-		"[tcp]\nlisten = \"0.0.0.0:1\"\n": "tls",
+		"max_jobs_per_vault = 0\n":                  "1 to 64",
+		"log_level = \"loud\"\n":                    "debug, info",
+		"shutdown_timeout = \"soon\"\n":             "30s",
+		"no_such_key = 1\n":                         "unknown key",
+		"[tcp]\nlisten = \"0.0.0.0:1\"\n":           "tls",
+		"socket_roles = { \"alice\" = \"root\" }\n": "want reader",
+		"socket_roles = { \"@\" = \"reader\" }\n":   "empty user name",
+		"source_roots = [\"srv\"]\n":                "absolute",
+		"source_roots = [\"/\"]\n":                  "other than /",
+		"[tcp]\nread_header_timeout = \"0s\"\n":     "read_header_timeout",
+		"[tcp]\nmax_conns_per_ip = 0\n":             "max_conns_per_ip",
 	}
 	for text, want := range cases {
 		p := filepath.Join(dir, "c.toml")
