@@ -21,25 +21,25 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string                 `toml:"data"`
-	Socket          string                 `toml:"socket"`
-	SocketGroup     string                 `toml:"socket_group"`
-	LogLevel        string                 `toml:"log_level"`
-	MaxJobsPerVault int                    `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
-	MountExpire     Duration               `toml:"mount_expire"`
-	SweepAt         string                 `toml:"sweep_at"`
-	MetricsListen   string                 `toml:"metrics_listen"`
-	MemoryLimit     string                 `toml:"memory_limit"`
-	TCP             TCPConfig              `toml:"tcp"`
+	Data            string    `toml:"data"`
+	Socket          string    `toml:"socket"`
+	SocketGroup     string    `toml:"socket_group"`
+	LogLevel        string    `toml:"log_level"`
+	MaxJobsPerVault int       `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration  `toml:"shutdown_timeout"`
+	MountExpire     Duration  `toml:"mount_expire"`
+	SweepAt         string    `toml:"sweep_at"`
+	MetricsListen   string    `toml:"metrics_listen"`
+	MemoryLimit     string    `toml:"memory_limit"`
+	TCP             TCPConfig `toml:"tcp"`
 	// SocketRoles gives socket peers other than root their roles: a user
 	// name or "@group" → reader, backup-operator, restore-operator or admin.
 	SocketRoles map[string]string `toml:"socket_roles"`
 	// SourceRoots are the directories under which backup- and
 	// restore-operators may add items (share dirs, disk files); empty: only
 	// admins add items.
-	SourceRoots []string `toml:"source_roots"`
-	Vaults          map[string]VaultConfig `toml:"vaults"`
+	SourceRoots []string               `toml:"source_roots"`
+	Vaults      map[string]VaultConfig `toml:"vaults"`
 }
 
 // TCPConfig enables the API over TCP with TLS and bearer tokens, and bounds

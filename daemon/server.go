@@ -176,7 +176,7 @@ func (d *Daemon) serveUnix(ln net.Listener) *http.Server {
 		ReadHeaderTimeout: d.cfg.TCP.ReadHeaderTimeout.Duration,
 		IdleTimeout:       d.cfg.TCP.IdleTimeout.Duration,
 		MaxHeaderBytes:    d.cfg.TCP.MaxHeaderBytes,
-		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
