@@ -21,33 +21,35 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string    `toml:"data"`
-	Socket          string    `toml:"socket"`
-	SocketGroup     string    `toml:"socket_group"`
-	LogLevel        string    `toml:"log_level"`
-	MaxJobsPerVault int       `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration  `toml:"shutdown_timeout"`
-	MountExpire     Duration  `toml:"mount_expire"`
-	SweepAt         string    `toml:"sweep_at"`
-	MetricsListen   string    `toml:"metrics_listen"`
-	MemoryLimit     string    `toml:"memory_limit"`
-	TCP             TCPConfig `toml:"tcp"`
+	Data            string                 `toml:"data"`
+	Socket          string                 `toml:"socket"`
+	SocketGroup     string                 `toml:"socket_group"`
+	LogLevel        string                 `toml:"log_level"`
+	MaxJobsPerVault int                    `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
+	MountExpire     Duration               `toml:"mount_expire"`
+	SweepAt         string                 `toml:"sweep_at"`
+	MetricsListen   string                 `toml:"metrics_listen"`
+	MemoryLimit     string                 `toml:"memory_limit"`
+	TCP             TCPConfig              `toml:"tcp"`
+	Vaults          map[string]VaultConfig `toml:"vaults"`
+
 	// SocketRoles gives socket peers other than root their roles: a user
 	// name or "@group" → reader, backup-operator, restore-operator or admin.
 	SocketRoles map[string]string `toml:"socket_roles"`
 	// SourceRoots are the directories under which backup- and
 	// restore-operators may add items (share dirs, disk files); empty: only
 	// admins add items.
-	SourceRoots []string               `toml:"source_roots"`
-	Vaults      map[string]VaultConfig `toml:"vaults"`
+	SourceRoots []string `toml:"source_roots"`
 }
 
 // TCPConfig enables the API over TCP with TLS and bearer tokens, and bounds
 // what one client may hold: timeouts, header size, connections.
 type TCPConfig struct {
-	Listen            string   `toml:"listen"`
-	Cert              string   `toml:"cert"`
-	Key               string   `toml:"key"`
+	Listen string `toml:"listen"`
+	Cert   string `toml:"cert"`
+	Key    string `toml:"key"`
+
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
 	ReadTimeout       Duration `toml:"read_timeout"`
 	WriteTimeout      Duration `toml:"write_timeout"`
