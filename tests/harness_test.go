@@ -189,3 +189,16 @@ func (d *daemonProc) createVault(name string) string {
 	d.must("vault", "create", name, "--passphrase-file", pf)
 	return pf
 }
+
+// eventually polls cond every 100 ms until it holds or timeout passes, then
+// fails the test with what.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
