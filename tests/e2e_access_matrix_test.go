@@ -74,6 +74,8 @@ type matrix struct {
 	t       *testing.T
 	d       *daemonProc
 	base    string
+	addr    string
+	tls     *tls.Config
 	client  *http.Client
 	tokens  map[string]string
 	n       int
@@ -85,13 +87,13 @@ type matrix struct {
 	rows    []accessRow
 }
 
-// accessDaemon starts a daemon with TLS on and extra config text (top-level
-// keys) and returns the matrix around it.
-func accessDaemon(t *testing.T, extra string) *matrix {
+// accessDaemon starts a daemon with TLS on, extra config text (top-level
+// keys) and tcpExtra (keys of [tcp]), and returns the matrix around it.
+func accessDaemon(t *testing.T, extra, tcpExtra string) *matrix {
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d := startDaemon(t, fmt.Sprintf("%s\n[tcp]\nlisten = %q\ncert = %q\nkey = %q\n", extra, addr, cert, key))
+	d := startDaemon(t, fmt.Sprintf("%s\n[tcp]\nlisten = %q\ncert = %q\nkey = %q\n%s\n", extra, addr, cert, key, tcpExtra))
 	pem, err := os.ReadFile(cert)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func accessDaemon(t *testing.T, extra string) *matrix {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	m := &matrix{t: t, d: d, base: "https://" + addr, client: client, tokens: map[string]string{}}
+	m := &matrix{t: t, d: d, base: "https://" + addr, addr: addr, tls: &tls.Config{RootCAs: pool}, client: client, tokens: map[string]string{}}
 	for _, role := range matrixRoles {
 		m.tokens[role] = d.token(role)
 	}
@@ -368,7 +370,7 @@ func attachableVault(t *testing.T) map[string]any {
 func TestAccessMatrix(t *testing.T) {
 	need(t, "fusermount3")
 	roots := t.TempDir()
-	m := accessDaemon(t, fmt.Sprintf("source_roots = [%q]", roots))
+	m := accessDaemon(t, fmt.Sprintf("source_roots = [%q]", roots), "")
 	m.rows = readAccessModel(t)
 	m.setup(roots)
 	fx := m.fixtures()
