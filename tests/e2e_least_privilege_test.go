@@ -69,6 +69,19 @@ func TestHooksAdminOnly(t *testing.T) {
 	if json.Unmarshal(out, &it); it["pre_freeze"] != body["pre_freeze"] || it["post_thaw"] != body["post_thaw"] {
 		t.Errorf("an admin must see the hooks as set: %s", out)
 	}
+	// A failing hook's command does not leak through the point's reason or
+	// the job's warnings either.
+	failing := map[string]any{"name": "db2", "share": share, "pre_freeze": "echo flush failed >&2; exit 3 # " + secret}
+	if code, out := m.call("admin", "POST", "/v1/vaults/default/items", failing); code != 200 {
+		t.Fatalf("admin adding an item with a failing hook: %d %s", code, out)
+	}
+	m.d.must("backup", "db2")
+	for path, why := range map[string]string{"/v1/items/db2/points": "flush failed", "/v1/jobs?item=db2": ""} {
+		code, out := m.call("reader", "GET", path, nil)
+		if code != 200 || strings.Contains(string(out), secret) || !strings.Contains(string(out), why) {
+			t.Errorf("reader GET %s: %d: the hook's error but not its command should show: %s", path, code, out)
+		}
+	}
 }
 
 // TestSourceRoots: backup-operators add only path sources that resolve
