@@ -155,3 +155,37 @@ func TestNoSourceRootsNoOperatorItems(t *testing.T) {
 		t.Fatalf("an operator adding an item without source_roots: %d %s", code, out)
 	}
 }
+
+// TestReaderCannotMount reproduces the role half of issue 12 finding 4: a
+// reader token mounted over any host directory (hiding it) and unmounted
+// anyone's mount. Mounts now need restore-operator.
+func TestReaderCannotMount(t *testing.T) {
+	need(t, "fusermount3")
+	m := accessDaemon(t, "", "")
+	share := filepath.Join(m.d.dir, "share")
+	makeTree(t, share)
+	m.d.must("item", "add", "files", "--share", share)
+	m.d.must("backup", "files")
+	victim := filepath.Join(m.d.dir, "victim")
+	os.Mkdir(victim, 0o755)
+	os.WriteFile(filepath.Join(victim, "keep"), []byte("x"), 0o644)
+	for _, role := range []string{"reader", "backup-operator"} {
+		code, out := m.call(role, "POST", "/v1/mounts", map[string]any{"mountpoint": victim, "item": "files"})
+		if code != 403 || !strings.Contains(string(out), "restore-operator") {
+			t.Fatalf("%s mounting over %s: %d %s, want 403 naming restore-operator", role, victim, code, out)
+		}
+		if _, err := os.Stat(filepath.Join(victim, "keep")); err != nil {
+			t.Fatalf("after a refused mount the directory's content is hidden: %v", err)
+		}
+	}
+	mp := m.mountAs("admin")
+	for _, role := range []string{"reader", "backup-operator"} {
+		if code, out := m.call(role, "DELETE", "/v1/mounts?path="+mp, nil); code != 403 {
+			t.Fatalf("%s unmounting an admin's mount: %d %s, want 403", role, code, out)
+		}
+	}
+	_, out := m.call("reader", "GET", "/v1/mounts", nil)
+	if !strings.Contains(string(out), mp) {
+		t.Fatalf("the admin's mount is gone after refused unmounts: %s", out)
+	}
+}
