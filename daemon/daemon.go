@@ -28,15 +28,16 @@ type Daemon struct {
 	now     func() time.Time
 	started time.Time
 
-	host *vault.Host
-	mux  *http.ServeMux
+	host   *vault.Host
+	mux    *http.ServeMux
+	tokens *tokenStore
+	jobs   *runner
+	mounts *mountManager
+	sched  *scheduler
+	ckpt   *checkpointer
+
 	// patterns lists every registered route, in registration order.
 	patterns []string
-	tokens   *tokenStore
-	jobs     *runner
-	mounts   *mountManager
-	sched    *scheduler
-	ckpt     *checkpointer
 
 	// unlockMu serialises unlocks, so two clients cannot race a vault's key.
 	unlockMu sync.Mutex
