@@ -366,7 +366,8 @@ func attachableVault(t *testing.T) map[string]any {
 }
 
 // TestAccessMatrix calls every route of API.md's access model with a token
-// of every role and a valid request, and asserts the status the table gives.
+// of every role and a valid request, and asserts the status the table gives
+// (and 401 without a token).
 func TestAccessMatrix(t *testing.T) {
 	need(t, "fusermount3")
 	roots := t.TempDir()
@@ -381,6 +382,9 @@ func TestAccessMatrix(t *testing.T) {
 			continue
 		}
 		method, _, _ := strings.Cut(row.pattern, " ")
+		if code, out := m.call("", method, build("reader").path, nil); code != 401 {
+			t.Errorf("%s without a token: %d %s, want 401", row.pattern, code, bytes.TrimSpace(out))
+		}
 		for _, role := range matrixRoles {
 			req := build(role)
 			code, out := m.call(role, method, req.path, req.body)
