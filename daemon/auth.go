@@ -13,7 +13,9 @@ import (
 )
 
 // Role is what a principal may do. Roles are ordered: each includes the ones
-// before it; SecurityAdmin is separate and only approves critical operations.
+// before it. SecurityAdmin is apart from that order: it reads metadata (what
+// a reader reads, so it never approves blind) and approves critical
+// operations, and nothing else. API.md's "Access model" is the table.
 type Role string
 
 // Roles (API.md).
@@ -58,11 +60,33 @@ func (p Principal) InScope(name string) bool {
 // Can reports whether p holds need (or a role that includes it).
 func (p Principal) Can(need Role) bool {
 	for _, r := range p.Roles {
-		if r == need || (roleRank[r] >= roleRank[need] && roleRank[need] > 0) {
+		if r.includes(need) {
 			return true
 		}
 	}
 	return false
+}
+
+// CanAny reports whether p may act as any of needs.
+func (p Principal) CanAny(needs []Role) bool {
+	for _, n := range needs {
+		if p.Can(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// includes reports whether holding r grants need: the same role, a higher
+// ordered role, or a security-admin reading.
+func (r Role) includes(need Role) bool {
+	switch {
+	case r == need:
+		return true
+	case r == RoleSecurityAdmin:
+		return need == RoleReader
+	}
+	return roleRank[need] > 0 && roleRank[r] >= roleRank[need]
 }
 
 type principalKey struct{}
@@ -76,11 +100,26 @@ func principalFrom(ctx context.Context) *Principal {
 	return p
 }
 
-// peerPrincipal decides a unix-socket peer's principal from SO_PEERCRED: root
-// and members of the socket group are admins; anyone else gets nothing (the
-// socket's 0660 mode keeps them out anyway). Security admins are added by
-// withSecurityAdmin, from the config.
-func peerPrincipal(c net.Conn, group string) *Principal {
+// peerPrincipal decides a unix-socket peer's principal from SO_PEERCRED:
+// root is admin (security-admin only when security_admins names it, see
+// withSecurityAdmin); any other uid gets the roles
+// socket_roles gives its user name or one of its groups ("@group"), and no
+// role at all when none matches (socket_group only decides who may connect).
+func peerPrincipal(c net.Conn, roles map[string]string) *Principal {
+	cred := peerCred(c)
+	if cred == nil {
+		return nil
+	}
+	p := &Principal{Name: userName(cred.Uid), Roles: []Role{}, Root: cred.Uid == 0}
+	if cred.Uid == 0 {
+		p.Roles = []Role{RoleAdmin}
+		return p
+	}
+	p.Roles = socketRoles(cred.Uid, cred.Gid, roles)
+	return p
+}
+
+func peerCred(c net.Conn) *unix.Ucred {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return nil
@@ -93,14 +132,35 @@ func peerPrincipal(c net.Conn, group string) *Principal {
 	_ = raw.Control(func(fd uintptr) {
 		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	})
-	if err != nil || cred == nil {
+	if err != nil {
 		return nil
 	}
-	p := &Principal{Name: userName(cred.Uid), Root: cred.Uid == 0}
-	if cred.Uid == 0 || inGroup(cred.Uid, cred.Gid, group) {
-		p.Roles = []Role{RoleAdmin}
+	return cred
+}
+
+// socketRoles is every role socket_roles grants uid by user name or by one
+// of its groups (primary gid and supplementary groups), looked up now.
+func socketRoles(uid, gid uint32, roles map[string]string) []Role {
+	var out []Role
+	name, ids := "", []string{strconv.Itoa(int(gid))}
+	if u, err := user.LookupId(strconv.Itoa(int(uid))); err == nil {
+		name = u.Username
+		more, _ := u.GroupIds()
+		ids = append(ids, more...)
 	}
-	return p
+	groups := map[string]bool{}
+	for _, id := range ids {
+		if g, err := user.LookupGroupId(id); err == nil {
+			groups[g.Name] = true
+		}
+	}
+	for who, role := range roles {
+		g, isGroup := strings.CutPrefix(who, "@")
+		if (isGroup && groups[g]) || (!isGroup && name != "" && who == name) {
+			out = append(out, Role(role))
+		}
+	}
+	return out
 }
 
 func userName(uid uint32) string {
@@ -108,27 +168,6 @@ func userName(uid uint32) string {
 		return "user:" + u.Username
 	}
 	return fmt.Sprintf("uid:%d", uid)
-}
-
-func inGroup(uid, gid uint32, group string) bool {
-	g, err := user.LookupGroup(group)
-	if err != nil {
-		return false
-	}
-	if g.Gid == strconv.Itoa(int(gid)) {
-		return true
-	}
-	u, err := user.LookupId(strconv.Itoa(int(uid)))
-	if err != nil {
-		return false
-	}
-	ids, _ := u.GroupIds()
-	for _, id := range ids {
-		if id == g.Gid {
-			return true
-		}
-	}
-	return false
 }
 
 // withSecurityAdmin adds the security-admin role to a socket peer whose unix

@@ -41,13 +41,30 @@ type Config struct {
 	// ApprovalTTL is how long an approval request stays approvable.
 	ApprovalTTL Duration               `toml:"approval_ttl"`
 	Vaults      map[string]VaultConfig `toml:"vaults"`
+
+	// SocketRoles gives socket peers other than root their roles: a user
+	// name or "@group" → reader, backup-operator, restore-operator or admin.
+	SocketRoles map[string]string `toml:"socket_roles"`
+	// SourceRoots are the directories under which backup- and
+	// restore-operators may add items (share dirs, disk files); empty: only
+	// admins add items.
+	SourceRoots []string `toml:"source_roots"`
 }
 
-// TCPConfig enables the API over TCP with TLS and bearer tokens.
+// TCPConfig enables the API over TCP with TLS and bearer tokens, and bounds
+// what one client may hold: timeouts, header size, connections.
 type TCPConfig struct {
 	Listen string `toml:"listen"`
 	Cert   string `toml:"cert"`
 	Key    string `toml:"key"`
+
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ReadTimeout       Duration `toml:"read_timeout"`
+	WriteTimeout      Duration `toml:"write_timeout"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+	MaxHeaderBytes    int      `toml:"max_header_bytes"`
+	MaxConns          int      `toml:"max_conns"`
+	MaxConnsPerIP     int      `toml:"max_conns_per_ip"`
 }
 
 // VaultConfig holds per-vault settings read at start.
@@ -87,6 +104,9 @@ func DefaultConfig() Config {
 		SweepAt:         "03:00",
 		MemoryLimit:     "160MiB",
 		ApprovalTTL:     Duration{24 * time.Hour},
+		TCP: TCPConfig{ReadHeaderTimeout: Duration{10 * time.Second}, ReadTimeout: Duration{time.Minute},
+			WriteTimeout: Duration{10 * time.Minute}, IdleTimeout: Duration{2 * time.Minute},
+			MaxHeaderBytes: 64 << 10, MaxConns: 256, MaxConnsPerIP: 32},
 	}
 }
 
@@ -159,6 +179,49 @@ func (c *Config) validate(where string) error {
 	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)
+	}
+	if err := c.TCP.validateLimits(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return c.validateAccess(where)
+}
+
+// validateLimits refuses a zero or negative bound: every one must hold.
+func (t TCPConfig) validateLimits() error {
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"read_header_timeout", t.ReadHeaderTimeout}, {"read_timeout", t.ReadTimeout}, {"write_timeout", t.WriteTimeout}, {"idle_timeout", t.IdleTimeout}} {
+		if d.v.Duration <= 0 {
+			return fmt.Errorf("tcp.%s = %v: want a positive duration such as \"30s\"", d.key, d.v.Duration)
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"max_header_bytes", t.MaxHeaderBytes}, {"max_conns", t.MaxConns}, {"max_conns_per_ip", t.MaxConnsPerIP}} {
+		if n.v <= 0 {
+			return fmt.Errorf("tcp.%s = %d: want a positive number", n.key, n.v)
+		}
+	}
+	return nil
+}
+
+// validateAccess checks socket_roles names real roles and source_roots are
+// absolute directories' paths.
+func (c *Config) validateAccess(where string) error {
+	for who, role := range c.SocketRoles {
+		if strings.TrimPrefix(who, "@") == "" {
+			return fmt.Errorf("%s: socket_roles: empty user name: write \"alice\" = ROLE or \"@group\" = ROLE", where)
+		}
+		if _, ok := roleRank[Role(role)]; !ok {
+			return fmt.Errorf("%s: socket_roles %q = %q: want reader, backup-operator, restore-operator or admin", where, who, role)
+		}
+	}
+	for _, root := range c.SourceRoots {
+		if !filepath.IsAbs(root) || filepath.Clean(root) == "/" {
+			return fmt.Errorf("%s: source_roots entry %q: want an absolute directory other than /", where, root)
+		}
 	}
 	return nil
 }

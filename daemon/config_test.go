@@ -19,7 +19,9 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 		cfg.ShutdownTimeout != def.ShutdownTimeout || cfg.MountExpire != def.MountExpire || cfg.SweepAt != def.SweepAt ||
 		cfg.LogLevel != def.LogLevel || cfg.SocketGroup != def.SocketGroup ||
 		cfg.ApprovalTTL != def.ApprovalTTL || len(cfg.SecurityAdmins) != len(def.SecurityAdmins) ||
-		cfg.MountRoot != def.MountRoot || cfg.MountMaxExpire != def.MountMaxExpire || len(cfg.RestoreRoots) != len(def.RestoreRoots) {
+		cfg.MountRoot != def.MountRoot || cfg.MountMaxExpire != def.MountMaxExpire || len(cfg.RestoreRoots) != len(def.RestoreRoots) ||
+		cfg.TCP != def.TCP ||
+		len(cfg.SocketRoles) != 0 || len(cfg.SourceRoots) != 0 {
 		t.Fatalf("example config %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -27,17 +29,23 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"max_jobs_per_vault = 0\n":        "1 to 64",
-		"approval_ttl = \"0s\"\n":         "1s to 720h",
-		"security_admins = [\"\"]\n":      "unix user name",
-		"log_level = \"loud\"\n":          "debug, info",
-		"shutdown_timeout = \"soon\"\n":   "30s",
-		"no_such_key = 1\n":               "unknown key",
-		"[tcp]\nlisten = \"0.0.0.0:1\"\n": "tls",
-		"mount_root = \"mnt\"\n":          "absolute",
-		"restore_roots = [\"srv\"]\n":     "absolute",
-		"mount_max_expire = \"0s\"\n":     "positive",
-		"mount_expire = \"200h\"\n":       "mount_max_expire",
+		"max_jobs_per_vault = 0\n":                  "1 to 64",
+		"approval_ttl = \"0s\"\n":                   "1s to 720h",
+		"security_admins = [\"\"]\n":                "unix user name",
+		"log_level = \"loud\"\n":                    "debug, info",
+		"shutdown_timeout = \"soon\"\n":             "30s",
+		"no_such_key = 1\n":                         "unknown key",
+		"[tcp]\nlisten = \"0.0.0.0:1\"\n":           "tls",
+		"mount_root = \"mnt\"\n":                    "absolute",
+		"restore_roots = [\"srv\"]\n":               "absolute",
+		"mount_max_expire = \"0s\"\n":               "positive",
+		"mount_expire = \"200h\"\n":                 "mount_max_expire",
+		"socket_roles = { \"alice\" = \"root\" }\n": "want reader",
+		"socket_roles = { \"@\" = \"reader\" }\n":   "empty user name",
+		"source_roots = [\"srv\"]\n":                "absolute",
+		"source_roots = [\"/\"]\n":                  "other than /",
+		"[tcp]\nread_header_timeout = \"0s\"\n":     "read_header_timeout",
+		"[tcp]\nmax_conns_per_ip = 0\n":             "max_conns_per_ip",
 	}
 	for text, want := range cases {
 		p := filepath.Join(dir, "c.toml")

@@ -111,7 +111,9 @@ func (f *frozen) runThaw() []string {
 }
 
 // runHook runs cmd with sh -c and env added to the daemon's environment,
-// bounded by timeout, killing its process group.
+// bounded by timeout, killing its process group. Its error never quotes cmd:
+// it lands in job warnings and point reasons every reader sees, and hook
+// commands often carry credentials.
 func runHook(ctx context.Context, cmd string, timeout time.Duration, env []string) error {
 	if cmd == "" {
 		return nil
@@ -127,14 +129,14 @@ func runHook(ctx context.Context, cmd string, timeout time.Duration, env []strin
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
 	out, err := c.CombinedOutput()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("%q did not finish within %s", cmd, timeout)
+		return fmt.Errorf("did not finish within %s", timeout)
 	}
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
 		}
-		return fmt.Errorf("%q: %v %s", cmd, err, msg)
+		return fmt.Errorf("%v %s", err, msg)
 	}
 	return nil
 }

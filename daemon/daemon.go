@@ -36,6 +36,9 @@ type Daemon struct {
 	sched  *scheduler
 	ckpt   *checkpointer
 
+	// patterns lists every registered route, in registration order.
+	patterns []string
+
 	// unlockMu serialises unlocks, so two clients cannot race a vault's key.
 	unlockMu sync.Mutex
 	// unlockFails slows down passphrase guessing, per principal.

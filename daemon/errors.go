@@ -24,6 +24,7 @@ const (
 	CodeRateLimited      Code = "rate_limited" // too many failures: retry after RetryAfter seconds
 	CodeInternal         Code = "internal"
 	CodeUnavailable      Code = "unavailable"
+	CodeTooLarge         Code = "too_large" // a request body over the API's limit
 )
 
 // Error is what every failing API call returns as its JSON body:
@@ -69,6 +70,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusAccepted
 	case CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }
@@ -82,7 +85,7 @@ func ExitCode(err error) int {
 		return 1
 	}
 	switch e.Code {
-	case CodeInvalid:
+	case CodeInvalid, CodeTooLarge:
 		return 2
 	case CodeNotFound:
 		return 4

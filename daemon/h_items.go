@@ -41,9 +41,30 @@ func sourceString(s vault.Source) string {
 	return s.Spec
 }
 
+// hiddenHook replaces a hook command in replies to principals other than
+// admins: commands often carry credentials.
+const hiddenHook = "(set; visible to admins)"
+
+// redactFor hides the item's hook commands from a principal that is not an
+// admin (API.md "Access model").
+func (v *itemView) redactFor(p *Principal) {
+	if p != nil && p.Can(RoleAdmin) {
+		return
+	}
+	for _, h := range []*string{&v.PreFreeze, &v.PostThaw} {
+		if *h != "" {
+			*h = hiddenHook
+		}
+	}
+}
+
 func (d *Daemon) hAddItem(r *http.Request) (any, error) {
 	v, req, err := vaultRequest[ItemRequest](d, r)
 	if err != nil {
+		return nil, err
+	}
+	p := principalFrom(r.Context())
+	if err := d.mayAddItem(p, &req); err != nil {
 		return nil, err
 	}
 	src, err := itemSource(req)
@@ -60,7 +81,9 @@ func (d *Daemon) hAddItem(r *http.Request) (any, error) {
 		return nil, err
 	}
 	d.sched.wake()
-	return viewItem(v.Name(), it, nil), nil
+	view := viewItem(v.Name(), it, nil)
+	view.redactFor(p)
+	return view, nil
 }
 
 // itemBandwidth is the item's own bandwidth limit, nil when it follows the vault's.
@@ -189,7 +212,9 @@ func (d *Daemon) hItems(r *http.Request) (any, error) {
 			return nil, err
 		}
 		for _, it := range items {
-			out = append(out, d.itemWithRuns(r.Context(), v, it))
+			view := d.itemWithRuns(r.Context(), v, it)
+			view.redactFor(principalFrom(r.Context()))
+			out = append(out, view)
 		}
 	}
 	return out, nil
@@ -209,7 +234,9 @@ func (d *Daemon) hItem(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.itemWithRuns(r.Context(), v, it), nil
+	view := d.itemWithRuns(r.Context(), v, it)
+	view.redactFor(principalFrom(r.Context()))
+	return view, nil
 }
 
 // pointView is a recovery point as the API shows it: the record's fields
@@ -258,6 +285,9 @@ func (d *Daemon) hBackup(r *http.Request) (any, error) {
 	var req BackupRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
+	}
+	if req.ChangedBlocks != "" && !principalFrom(r.Context()).Can(RoleAdmin) {
+		return nil, Errf(CodeForbidden, "changed_blocks names a file the daemon reads as root: only an admin may pass it (leave it out to hash the disk)")
 	}
 	plan := backupPlan{item: it, onDemand: true, changedBlocks: req.ChangedBlocks,
 		retainUntil: d.now().Add(defaultOnDemandRetention)}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -26,22 +25,19 @@ const maxBody = 1 << 20
 // returns a value to encode as JSON, or an error (an *Error keeps its code).
 type handlerFunc func(r *http.Request) (any, error)
 
-// route registers pattern (Go 1.22 ServeMux syntax) needing role.
+// route registers pattern (Go 1.22 ServeMux syntax) needing role need.
 func (d *Daemon) route(pattern string, need Role, h handlerFunc) {
 	d.routeAny(pattern, []Role{need}, h)
 }
 
-// routeAny registers pattern for principals holding any of needs.
+// routeAny registers pattern for principals holding any of needs. It is the
+// one place roles are checked: no credentials → 401, no fitting role → 403.
 func (d *Daemon) routeAny(pattern string, needs []Role, h handlerFunc) {
-	need := needs[0]
+	d.patterns = append(d.patterns, pattern)
 	d.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
-		if p == nil {
-			writeError(w, Errf(CodeUnauthenticated, "no credentials: use the unix socket as root or a member of group %q, or send a bearer token over TCP", d.cfg.SocketGroup))
-			return
-		}
-		if !slices.ContainsFunc(needs, p.Can) {
-			writeError(w, Errf(CodeForbidden, "%s may not do this: it needs the %s role", p.Name, need))
+		if e := d.refuse(p, needs); e != nil {
+			writeError(w, e)
 			return
 		}
 		if vn := r.PathValue("vault"); vn != "" && !p.InScope(vn) {
@@ -63,6 +59,28 @@ func (d *Daemon) routeAny(pattern string, needs []Role, h handlerFunc) {
 		}
 		writeJSON(w, http.StatusOK, v)
 	})
+}
+
+// refuse is the error for a principal that may not call a route needing
+// any of needs, or nil.
+func (d *Daemon) refuse(p *Principal, needs []Role) *Error {
+	switch {
+	case p == nil:
+		return Errf(CodeUnauthenticated, "no credentials: use the unix socket as root or as a user socket_roles names, or send a bearer token over TCP")
+	case len(p.Roles) == 0:
+		return Errf(CodeForbidden, "%s has no role on this daemon: an admin gives it one in socket_roles (daemon config)", p.Name)
+	case !p.CanAny(needs):
+		return Errf(CodeForbidden, "%s may not do this: it needs the %s role", p.Name, joinRoles(needs))
+	}
+	return nil
+}
+
+func joinRoles(rs []Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " or ")
 }
 
 // catalogChanged queues a checkpoint of the vault a successful change
@@ -99,7 +117,12 @@ func writeError(w http.ResponseWriter, e *Error) {
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	err := dec.Decode(v)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return Errf(CodeTooLarge, "request body is over %d bytes: API requests are small JSON documents", tooBig.Limit)
+	case err != nil && !errors.Is(err, io.EOF):
 		return Errf(CodeInvalid, "request body: %v", err)
 	}
 	return nil
@@ -158,9 +181,12 @@ func (d *Daemon) serveUnix(ln net.Listener) *http.Server {
 	srv := &http.Server{
 		Handler: d.mux,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return withPrincipal(ctx, withSecurityAdmin(peerPrincipal(c, d.cfg.SocketGroup), d.cfg.SecurityAdmins))
+			return withPrincipal(ctx, withSecurityAdmin(peerPrincipal(c, d.cfg.SocketRoles), d.cfg.SecurityAdmins))
 		},
-		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: d.cfg.TCP.ReadHeaderTimeout.Duration,
+		IdleTimeout:       d.cfg.TCP.IdleTimeout.Duration,
+		MaxHeaderBytes:    d.cfg.TCP.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
