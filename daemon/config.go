@@ -30,6 +30,7 @@ type Config struct {
 	SweepAt         string                 `toml:"sweep_at"`
 	MetricsListen   string                 `toml:"metrics_listen"`
 	MemoryLimit     string                 `toml:"memory_limit"`
+	SourceRoots     []string               `toml:"source_roots"`
 	TCP             TCPConfig              `toml:"tcp"`
 	Vaults          map[string]VaultConfig `toml:"vaults"`
 }
