@@ -7,6 +7,7 @@ declare -A need=(
   [nbdkit]=nbdkit [mkfs.ext4]=e2fsprogs [mkfs.xfs]=xfsprogs [mkfs.vfat]=dosfstools
   [mcopy]=mtools [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [sgdisk]=gdisk [sfdisk]=fdisk
   [lvm]=lvm2 [setfattr]=attr [setfacl]=acl [systemd-analyze]=systemd
+  [debootstrap]=debootstrap [systemd-nspawn]=systemd-container [nsenter]=util-linux
 )
 missing=()
 for tool in "${!need[@]}"; do
