@@ -18,14 +18,15 @@ import (
 // Debian tree, boots it under real systemd (systemd-nspawn --boot), starts
 // rewind.service and checks, from the container's own mount namespace (not
 // the service's), that a mount made by the service is visible there and
-// that restores to /var/tmp and /home land there; a loop device is backed
-// up as a disk source; `systemd-analyze security` is run and logged.
+// that restores to /var/tmp, /tmp and /home land there; a loop device and a
+// qcow2 (qemu-nbd, as the service's child) are backed up, an image backed by
+// /etc/shadow is refused; `systemd-analyze security` is run and logged.
 // Skipped only when REWIND_SKIP_NSPAWN=1.
 func TestE2ESystemdNspawn(t *testing.T) {
 	if os.Getenv("REWIND_SKIP_NSPAWN") == "1" {
 		t.Skip("REWIND_SKIP_NSPAWN=1")
 	}
-	need(t, "debootstrap", "systemd-nspawn", "nsenter", "losetup", "make")
+	need(t, "debootstrap", "systemd-nspawn", "nsenter", "losetup", "make", "qemu-img", "qemu-io")
 	root := overlayRoot(t, debianTree(t))
 	groupBefore := fileSum(t, "/etc/group")
 	_, hadEtcRewind := os.Stat("/etc/rewind")
@@ -66,6 +67,22 @@ func TestE2ESystemdNspawn(t *testing.T) {
 	}
 	c.must("rewind", "item", "add", "loop", "--vault", "ns", "--disk", loop)
 	c.must("rewind", "backup", "loop")
+	// qemu-nbd and qemu-img run as the service's children, under its filters.
+	c.must("rewind", "item", "add", "vm", "--vault", "ns", "--disk", "qcow2:/srv/images/vm.qcow2", "--bitmap", "rw")
+	c.must("rewind", "backup", "vm")
+	c.must("rewind", "backup", "vm")
+	c.must("rewind", "item", "add", "evil", "--vault", "ns", "--disk", "qcow2:/srv/images/evil.qcow2")
+	if out, code := c.run("rewind", "backup", "evil"); code == 0 || !strings.Contains(out, `"/etc/shadow"`) {
+		t.Errorf("backup of an image backed by /etc/shadow under the service: exit %d\n%s", code, out)
+	}
+
+	// Why the unit has no namespace options: even with MountFlags=shared a
+	// mount made inside a namespace (here PrivateTmp's) never reaches the host.
+	c.must("mkdir", "-p", "/srv/probe")
+	c.must("systemd-run", "--wait", "-p", "PrivateTmp=yes", "-p", "MountFlags=shared", "mount", "-t", "tmpfs", "probe", "/srv/probe")
+	if out, code := c.run("findmnt", "/srv/probe"); code == 0 {
+		t.Errorf("a mount from a PrivateTmp=yes MountFlags=shared unit reached the host namespace; the unit's comment is wrong:\n%s", out)
+	}
 
 	out, _ := c.run("systemd-analyze", "security", "--no-pager", "rewind.service")
 	m := regexp.MustCompile(`Overall exposure level for rewind.service: ([0-9.]+) (\w+)`).FindStringSubmatch(out)
@@ -77,13 +94,14 @@ func TestE2ESystemdNspawn(t *testing.T) {
 
 // debianTree returns a Debian bookworm tree with systemd, built once with
 // debootstrap from the mirror apt is configured with and cached under
-// ~/.cache/rewind/debootstrap/bookworm.
+// ~/.cache/rewind/debootstrap/bookworm-qemu (qemu-utils included, for
+// qemu-nbd under the service).
 func debianTree(t *testing.T) string {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(home, ".cache", "rewind", "debootstrap", "bookworm")
+	dir := filepath.Join(home, ".cache", "rewind", "debootstrap", "bookworm-qemu")
 	if _, err := os.Stat(filepath.Join(dir, "usr", "lib", "systemd", "systemd")); err == nil {
 		return dir
 	}
@@ -92,7 +110,7 @@ func debianTree(t *testing.T) string {
 	os.RemoveAll(partial)
 	os.MkdirAll(filepath.Dir(dir), 0o755)
 	t.Logf("building the Debian tree once (debootstrap from %s) into %s", mirror, dir)
-	sh(t, "debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,dbus,fuse3", "bookworm", partial, mirror)
+	sh(t, "debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,dbus,fuse3,qemu-utils", "bookworm", partial, mirror)
 	if err := os.Rename(partial, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +162,23 @@ func loopDevice(t *testing.T) string {
 	return dev
 }
 
-// seedTree writes the share to back up and a passphrase into the tree.
+// seedTree writes the share to back up, qcow2 images and a passphrase
+// into the tree.
 func seedTree(t *testing.T, root string) {
+	images := filepath.Join(root, "srv", "images")
+	os.MkdirAll(images, 0o755)
+	for _, args := range [][]string{
+		{"qemu-img", "create", "-q", "-f", "raw", "base.raw", "8M"},
+		{"qemu-io", "-f", "raw", "-c", "write -P 0x5a 0 1M", "base.raw"},
+		{"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "base.raw", "vm.qcow2"},
+		{"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "/etc/shadow", "evil.qcow2", "1M"},
+	} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = images
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
 	files := map[string]string{
 		"srv/data/hello.txt": "hello from the share\n",
 		"root/pass":          "correct horse battery nspawn\n",
