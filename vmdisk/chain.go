@@ -2,9 +2,11 @@ package vmdisk
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -117,7 +119,7 @@ func (w *chainWalk) add(depth int, real, format string) (*qcowHeader, error) {
 	if depth == 0 {
 		role = ChainImage
 	}
-	f, err := os.Open(real)
+	f, err := openChainFile(real)
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +139,41 @@ func (w *chainWalk) add(depth int, real, format string) (*qcowHeader, error) {
 	return h, w.dataFile(depth, real, h)
 }
 
+// openChainFile opens a chain member without blocking (a FIFO planted in
+// the image's directory must not hang the backup) and refuses anything but a
+// regular file or a block device.
+func openChainFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !chainFileType(st.Mode()) {
+		err = &ChainError{Image: path, File: path, Reason: "not a regular file or block device: refused as a chain member"}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func chainFileType(m os.FileMode) bool {
+	return m.IsRegular() || m&os.ModeDevice != 0 && m&os.ModeCharDevice == 0
+}
+
 func statChainFile(f *os.File, role string, depth int, real, format string) (ChainFile, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return ChainFile{}, err
 	}
-	if !st.Mode().IsRegular() {
-		return ChainFile{}, &ChainError{Image: real, File: real, Reason: "not a regular file (devices and pipes are not chain members rewind follows)"}
+	size := st.Size()
+	if st.Mode()&os.ModeDevice != 0 {
+		if size, err = f.Seek(0, io.SeekEnd); err != nil {
+			return ChainFile{}, fmt.Errorf("size of block device %s: %w", real, err)
+		}
 	}
-	return ChainFile{Role: role, Depth: depth, Path: real, Format: format, Size: st.Size(), MTime: st.ModTime().UTC()}, nil
+	return ChainFile{Role: role, Depth: depth, Path: real, Format: format, Size: size, MTime: st.ModTime().UTC()}, nil
 }
 
 // dataFile checks and records the external data file of image real.
@@ -163,7 +191,7 @@ func (w *chainWalk) dataFile(depth int, real string, h *qcowHeader) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(p)
+	f, err := openChainFile(p)
 	if err != nil {
 		return fmt.Errorf("data file of %s: %w", real, err)
 	}
@@ -238,7 +266,13 @@ func backingFormat(named, real string) (string, error) {
 	case "qcow2", "raw":
 		return named, nil
 	case "":
-		if isQcow2File(real) {
+		f, err := openChainFile(real)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		var magic [4]byte
+		if n, _ := f.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == qcowMagic {
 			return "qcow2", nil
 		}
 		return "raw", nil

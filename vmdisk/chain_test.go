@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -166,6 +167,17 @@ func TestReadChainLoopAndDepth(t *testing.T) {
 	if _, err := ReadChain(self, nil); err == nil || !strings.Contains(err.Error(), "loops") {
 		t.Errorf("self: got %v, want a loop refused", err)
 	}
+	// A FIFO beside the image is refused at once, not waited on.
+	if err := syscall.Mkfifo(c.path("fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"qcow2", "raw"} {
+		img := c.path("fifo-" + f + ".qcow2")
+		run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", f, "-u", "-b", "fifo", img, "1M")
+		if _, err := ReadChain(img, nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("backing FIFO (format %s): got %v", f, err)
+		}
+	}
 	prev := c.raw("d0.raw", 1)
 	for i := 1; i <= MaxChainDepth; i++ {
 		prev = c.overlay(fmt.Sprintf("d%d.qcow2", i), filepath.Base(prev), map[bool]string{true: "raw", false: "qcow2"}[i == 1])
@@ -283,5 +295,35 @@ func TestQcow2HeaderHostile(t *testing.T) {
 		if _, err := parseQcow2Header(bytesReaderAt(b)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestReadChainProbesFormat: an image whose header names no backing format
+// (its extension overwritten, as older qemu-img wrote them) gets the format
+// probed like QEMU does: qcow2 by its magic, raw otherwise.
+func TestReadChainProbesFormat(t *testing.T) {
+	c := newChainDir(t)
+	c.raw("base.raw", 1)
+	mid := c.overlay("mid.qcow2", "base.raw", "raw")
+	top := c.overlay("top.qcow2", "mid.qcow2", "qcow2")
+	for _, img := range []string{mid, top} {
+		b, err := os.ReadFile(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ext [4]byte
+		binary.BigEndian.PutUint32(ext[:], qcowExtBackingFmt)
+		i := bytes.Index(b[:4096], ext[:])
+		if i < 0 {
+			t.Fatalf("%s has no backing-format extension", img)
+		}
+		binary.BigEndian.PutUint32(b[i:], 0x7265776e) // an unknown extension, ignored
+		if err := os.WriteFile(img, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chain, err := ReadChain(top, nil)
+	if err != nil || len(chain) != 3 || chain[1].Format != "qcow2" || chain[2].Format != "raw" {
+		t.Fatalf("probed chain %+v, %v", chain, err)
 	}
 }
