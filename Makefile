@@ -42,12 +42,19 @@ run: build
 	mkdir -p $(DATA)
 	$(BIN) daemon --data $(DATA) --socket $(DATA)/rewind.sock
 
+# Installs under $(DESTDIR) only; the host is changed (the "rewind" group
+# created) only when DESTDIR is empty. With a DESTDIR, systemd-sysusers makes
+# the group from the installed sysusers.d file at the target's next boot.
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rewind
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/rewind/README.md
 	install -D -m 0644 etc/rewind.toml $(DESTDIR)/etc/rewind/rewind.toml.example
 	test -e $(DESTDIR)/etc/rewind/rewind.toml || install -D -m 0640 etc/rewind.toml $(DESTDIR)/etc/rewind/rewind.toml
-	install -D -m 0644 etc/rewind.service $(DESTDIR)/etc/systemd/system/rewind.service
-	getent group rewind >/dev/null || groupadd --system rewind || true
+	install -d $(DESTDIR)/etc/systemd/system
+	sed 's|/usr/local|$(PREFIX)|g' etc/rewind.service > $(DESTDIR)/etc/systemd/system/rewind.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/rewind.service
+	install -D -m 0644 etc/rewind.sysusers $(DESTDIR)/usr/lib/sysusers.d/rewind.conf
+	if [ -z "$(DESTDIR)" ]; then systemd-sysusers /usr/lib/sysusers.d/rewind.conf 2>/dev/null || getent group rewind >/dev/null || groupadd --system rewind; fi
 	@echo "installed; now: systemctl daemon-reload && systemctl enable --now rewind"
 
 clean:

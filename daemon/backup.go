@@ -26,6 +26,7 @@ type backupPlan struct {
 	retainUntil   time.Time
 	changedBlocks string
 	checkpoints   checkpoints
+	sourceRoots   []string // config source_roots: where qcow2 backing files may lie
 }
 
 // checkpoints name, for an NBD pull-mode item with a dirty bitmap, the
@@ -63,6 +64,7 @@ type capture struct {
 	bytesRead   int64
 	bytesNew    int64
 	sourceState string
+	chain       []vault.ChainFile
 	warnings    []string
 	commit      func(context.Context) error
 }
@@ -102,6 +104,7 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 	w := v.Store().NewWriter()
 	defer w.Close()
 	plan.checkpoints = cp
+	plan.sourceRoots = d.cfg.SourceRoots
 	c, err := d.capture(ctx, jc, v, it, prev, w, plan)
 	thawed = true
 	jc.warn(fz.Thaw()...)
@@ -114,7 +117,7 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 	}
 	p := vault.Point{Time: started, Item: it.Name, Kind: c.kind, Consistency: vault.Consistency(fz.Level),
 		ConsistencyReason: fz.Reason, SourceBytes: c.sourceBytes, BytesRead: c.bytesRead, BytesStored: c.bytesNew,
-		Root: c.root, SourceState: c.sourceState, Warnings: len(c.warnings) + len(jc.warnings()), Job: jc.job.ID}
+		Root: c.root, SourceState: c.sourceState, Chain: c.chain, Warnings: len(c.warnings) + len(jc.warnings()), Job: jc.job.ID}
 	if plan.onDemand {
 		p.OnDemand, p.RetainUntil = true, plan.retainUntil
 	}
@@ -155,13 +158,14 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 
 func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, plan backupPlan, lim *throttle) (*capture, error) {
 	opts := vmdisk.BackupOptions{Bitmap: it.Source.Bitmap, ChangedBlocksFile: it.Source.ChangedBlocks,
-		Progress: jc.progress, ReadLimiter: lim, Checkpoint: plan.checkpoints.New, BitmapSince: plan.checkpoints.Since}
+		Progress: jc.progress, ReadLimiter: lim, Checkpoint: plan.checkpoints.New, BitmapSince: plan.checkpoints.Since,
+		SourceRoots: plan.sourceRoots}
 	if plan.changedBlocks != "" {
 		opts.ChangedBlocksFile = plan.changedBlocks
 	}
 	var p *vmdisk.Prev
 	if prev != nil {
-		p = &vmdisk.Prev{Root: prev.Root, SourceState: prev.SourceState}
+		p = &vmdisk.Prev{Root: prev.Root, SourceState: prev.SourceState, Chain: chainFromPoint(prev.Chain)}
 	}
 	res, err := vmdisk.Backup(ctx, w, st, it.Source.Spec, p, opts)
 	if err != nil {
@@ -176,7 +180,7 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 	})
 	warns := res.Warnings
 	return &capture{root: res.Root, kind: kind, sourceBytes: res.SourceBytes, bytesRead: res.BytesRead,
-		bytesNew: res.BytesNew, sourceState: res.SourceState, warnings: dedupe(warns), commit: res.Commit}, nil
+		bytesNew: res.BytesNew, sourceState: res.SourceState, chain: chainToPoint(res.Chain), warnings: dedupe(warns), commit: res.Commit}, nil
 }
 
 // captureShare backs up a share; never lists the daemon's data directory

@@ -9,6 +9,7 @@ declare -A need=(
   [lvm]=lvm2 [setfattr]=attr [setfacl]=acl [systemd-analyze]=systemd
   [losetup]=mount [useradd]=passwd [blkid]=util-linux [mkswap]=util-linux
   [rsync]=rsync [setcap]=libcap2-bin [chattr]=e2fsprogs
+  [debootstrap]=debootstrap [systemd-nspawn]=systemd-container [nsenter]=util-linux
 )
 missing=()
 for tool in "${!need[@]}"; do

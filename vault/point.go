@@ -43,12 +43,24 @@ type Point struct {
 	BytesStored       int64         `json:"bytes_stored"` // newly stored (after dedup and compression)
 	Root              blockstore.ID `json:"root"`
 	SourceState       string        `json:"source_state,omitempty"` // opaque, e.g. a dirty-bitmap generation
+	Chain             []ChainFile   `json:"chain,omitempty"`        // qcow2 sources: the files read (absent before chains were recorded)
 	OnDemand          bool          `json:"on_demand,omitempty"`
 	RetainUntil       time.Time     `json:"retain_until,omitzero"` // on-demand points
 	Tiers             []policy.Tier `json:"tiers,omitempty"`
 	Expiry            time.Time     `json:"expiry,omitzero"` // zero = never expires
 	Warnings          int           `json:"warnings"`
 	Job               string        `json:"job,omitempty"`
+}
+
+// ChainFile is one file of a qcow2 source's backing chain as the backup
+// read it: the image (depth 0), its backing files, and external data files.
+type ChainFile struct {
+	Role   string    `json:"role"` // "image", "backing" or "data-file"
+	Depth  int       `json:"depth"`
+	Path   string    `json:"path"`   // absolute, symlinks resolved
+	Format string    `json:"format"` // "qcow2" or "raw"
+	Size   int64     `json:"size"`   // bytes
+	MTime  time.Time `json:"mtime"`
 }
 
 // Expired reports whether the point's expiry has passed at now.

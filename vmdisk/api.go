@@ -50,6 +50,9 @@ type ProgressFunc func(done, total int64)
 type Prev struct {
 	Root        blockstore.ID
 	SourceState string
+	// Chain is the qcow2 backing chain the previous point recorded (nil when
+	// it recorded none). Any change makes the bitmap untrusted.
+	Chain Chain
 }
 
 // BackupOptions tune Backup. The zero value makes a full (or hash-compare)
@@ -76,6 +79,9 @@ type BackupOptions struct {
 	Progress ProgressFunc
 	// ReadLimiter, when set, throttles source reads.
 	ReadLimiter Limiter
+	// SourceRoots are directories a qcow2 image's backing and data files
+	// may lie in besides the image's own directory (config source_roots).
+	SourceRoots []string
 }
 
 // Backup methods reported in BackupResult.Method.
@@ -98,6 +104,7 @@ type BackupResult struct {
 	BytesNew    int64         // encoded bytes stored for new chunks (blocks and map pages)
 	BlocksNew   int64         // data blocks stored as new chunks
 	SourceState string        // opaque; hand back in Prev.SourceState next time
+	Chain       Chain         // qcow2: the files read, as checked; hand back in Prev.Chain
 	Warnings    []string
 
 	commit func(ctx context.Context) error

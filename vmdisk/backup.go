@@ -53,7 +53,7 @@ func (s *session) run(ctx context.Context, w ChunkWriter, st Store, opts BackupO
 		Root: root, Kind: "full", Method: s.method,
 		SourceBytes: s.src.Size(), BytesRead: p.bytesRead,
 		BytesNew: p.stored + p.mw.stored, BlocksNew: p.blocksNew,
-		SourceState: s.state, Warnings: s.warnings, commit: s.commit,
+		SourceState: s.state, Chain: s.chain, Warnings: s.warnings, commit: s.commit,
 	}
 	if s.prevMap != nil {
 		res.Kind = "incremental"

@@ -7,7 +7,8 @@
 // Entry points: Backup makes a point, BackupResult.Commit rotates the
 // source's change tracking after the caller's catalog commit, Restore writes a
 // point to a file, device, NBD export or new qcow2, OpenImage reads a point
-// at random, Refs lists the chunks a point references for GC.
+// at random, Refs lists the chunks a point references for GC, ReadChain reads
+// and checks a qcow2 image's backing chain from its headers.
 //
 // Layout of the package:
 //
@@ -17,6 +18,8 @@
 //	source*.go, sink*.go                                files and devices; restore targets
 //	nbd_*.go                                            the NBD client (handshake, requests, reply checking)
 //	qcow2.go, qemu*.go, restore_qcow2.go                qemu-nbd, qemu-img, bitmap generations
+//	qcow2hdr.go, chain*.go, qcow2chain.go               qcow2 headers read in Go: the backing chain, confined
+//	                                                    to the image's directory and source roots, handed to qemu
 //	cbt.go, state.go                                    changed-block lists; source state
 //
 // vmdisk imports only blockstore of this module.

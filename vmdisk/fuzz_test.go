@@ -117,3 +117,23 @@ func FuzzBlockMap(f *testing.F) {
 		decodePage(data, 3)
 	})
 }
+
+// FuzzQcow2Header: any first cluster is parsed or refused with an error;
+// a name it returns always lies within the bytes given and QEMU's limits.
+func FuzzQcow2Header(f *testing.F) {
+	f.Add(hostileHeader())
+	f.Add(hostileHeader()[:104])
+	f.Add([]byte("QFI\xfb"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := parseQcow2Header(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if len(h.Backing) > qcowMaxBackingName || len(h.BackingFormat) > qcowMaxBackingName || len(h.DataFileName) > qcowMaxBackingName {
+			t.Fatalf("oversized name accepted: %+v", h)
+		}
+		if h.Backing != "" && !bytes.Contains(data, []byte(h.Backing)) {
+			t.Fatalf("backing name %q not from the input", h.Backing)
+		}
+	})
+}

@@ -30,7 +30,9 @@ func backupT(t *testing.T, ts *testStore, src string, prev *Prev, opts BackupOpt
 	return res
 }
 
-func prevOf(res *BackupResult) *Prev { return &Prev{Root: res.Root, SourceState: res.SourceState} }
+func prevOf(res *BackupResult) *Prev {
+	return &Prev{Root: res.Root, SourceState: res.SourceState, Chain: res.Chain}
+}
 
 // writeAt writes n random (or pattern) bytes into path at off.
 func writeAt(t *testing.T, path string, off int64, data []byte) {

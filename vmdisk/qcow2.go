@@ -31,19 +31,26 @@ func maxGen(info *qcowInfo, base string) int {
 	return g
 }
 
-// openQcow2 starts qemu-nbd on the image and sets up bitmap generations.
+// openQcow2 reads and checks the image's backing chain, then starts
+// qemu-nbd on exactly that chain and sets up bitmap generations.
 func (s *session) openQcow2(ctx context.Context, prev *Prev, opts BackupOptions) error {
-	path := strings.TrimPrefix(s.spec, "qcow2:")
-	info, err := readQcowInfo(ctx, path)
+	if err := s.readChain(prev, opts); err != nil {
+		return err
+	}
+	img, err := s.chain.qemuSpec(true)
+	if err != nil {
+		return err
+	}
+	info, err := readQcowInfo(ctx, img)
 	if err != nil {
 		return err
 	}
 	if opts.Bitmap == "" {
-		return s.serveQcow2(ctx, path, "")
+		return s.serveQcow2(ctx, opts, "")
 	}
 	cur := s.trustedGen(info, prev, opts.Bitmap)
 	next := max(maxGen(info, opts.Bitmap), recordedGen(prev, opts.Bitmap)) + 1
-	if err := addGeneration(ctx, path, info.VirtualSize, genName(opts.Bitmap, next)); err != nil {
+	if err := addGeneration(ctx, img, info.VirtualSize, genName(opts.Bitmap, next)); err != nil {
 		return err
 	}
 	s.state = encodeState(sourceState{Kind: stateQcow2, Bitmap: opts.Bitmap, Gen: next})
@@ -51,15 +58,15 @@ func (s *session) openQcow2(ctx context.Context, prev *Prev, opts BackupOptions)
 		if ok {
 			return nil
 		}
-		_, err := qemuImg(context.WithoutCancel(ctx), "bitmap", "--remove", "-f", "qcow2", path, genName(opts.Bitmap, next))
+		_, err := qemuImg(context.WithoutCancel(ctx), "bitmap", "--remove", "-f", "qcow2", img, genName(opts.Bitmap, next))
 		return err
 	}
-	s.commit = func(ctx context.Context) error { return removeOldGens(ctx, path, opts.Bitmap, next) }
+	s.commit = func(ctx context.Context) error { return removeOldGens(ctx, img, opts.Bitmap, next) }
 	curName := ""
 	if cur > 0 {
 		curName = genName(opts.Bitmap, cur)
 	}
-	if err := s.serveQcow2(ctx, path, curName); err != nil {
+	if err := s.serveQcow2(ctx, opts, curName); err != nil {
 		return err
 	}
 	if cur > 0 {
@@ -80,6 +87,8 @@ func (s *session) trustedGen(info *qcowInfo, prev *Prev, base string) int {
 		return 0
 	}
 	switch {
+	case s.chainChange != "":
+		return distrust("the backing chain changed since the previous point: " + s.chainChange)
 	case err != nil:
 		return distrust(err.Error())
 	case ps.Kind != stateQcow2 || ps.Bitmap != base || ps.Gen <= 0:
@@ -119,9 +128,14 @@ func hasFlag(flags []string, f string) bool {
 	return false
 }
 
-// serveQcow2 starts qemu-nbd and connects the NBD source to it.
-func (s *session) serveQcow2(ctx context.Context, path, bitmap string) error {
-	p, err := startQemuNBD(ctx, path, bitmap)
+// serveQcow2 starts qemu-nbd on the checked chain, connects the NBD
+// source to it, and checks the headers still name the chain it opened.
+func (s *session) serveQcow2(ctx context.Context, opts BackupOptions, bitmap string) error {
+	spec, err := s.chain.qemuSpec(false)
+	if err != nil {
+		return err
+	}
+	p, err := startQemuNBD(ctx, spec, bitmap)
 	if err != nil {
 		return err
 	}
@@ -135,7 +149,7 @@ func (s *session) serveQcow2(ctx context.Context, path, bitmap string) error {
 		return err
 	}
 	s.src = &qemuSource{nbdSource: &nbdSource{c: c, bitmap: metaBitmapPfx + bitmap}, proc: p}
-	return nil
+	return s.recheckChain(opts)
 }
 
 // qemuSource is an NBD source whose server rewind started and stops on Close.

@@ -80,9 +80,10 @@ type qemuNBDProc struct {
 	out  *strings.Builder
 }
 
-// startQemuNBD serves path read-only on a socket in a new temp dir,
+// startQemuNBD serves spec (a json: filename from Chain.qemuSpec, naming
+// every file qemu may open) read-only on a socket in a new temp dir,
 // exporting the given dirty bitmap when not "".
-func startQemuNBD(ctx context.Context, path, bitmap string) (*qemuNBDProc, error) {
+func startQemuNBD(ctx context.Context, spec, bitmap string) (*qemuNBDProc, error) {
 	if _, err := exec.LookPath("qemu-nbd"); err != nil {
 		return nil, fmt.Errorf("qemu-nbd is not installed: apt-get install qemu-utils: %w", err)
 	}
@@ -91,12 +92,12 @@ func startQemuNBD(ctx context.Context, path, bitmap string) (*qemuNBDProc, error
 		return nil, err
 	}
 	sock := filepath.Join(dir, "nbd.sock")
-	args := []string{"-r", "-t", "-f", "qcow2", "-k", sock}
+	args := []string{"-r", "-t", "-k", sock}
 	if bitmap != "" {
 		args = append(args, "-B", bitmap)
 	}
 	p := &qemuNBDProc{dir: dir, uri: "nbd+unix:///?socket=" + sock, done: make(chan struct{}), out: &strings.Builder{}}
-	p.cmd = exec.Command("qemu-nbd", append(args, path)...)
+	p.cmd = exec.Command("qemu-nbd", append(args, spec)...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

@@ -7,16 +7,21 @@ import (
 
 // session is one open source plus the change-tracking decision for a backup.
 type session struct {
-	spec     string
-	src      source
-	prevMap  *mapRoot
-	method   string
-	dirty    dirtySource // set when method == MethodBitmap
-	changed  *blockSet   // set when method == MethodChangedBlocks
-	state    string      // SourceState of the new point
-	warnings []string
-	commit   func(ctx context.Context) error // after the catalog commit
-	cleanup  func(ok bool) error             // always, once
+	spec    string
+	src     source
+	prevMap *mapRoot
+	method  string
+	dirty   dirtySource // set when method == MethodBitmap
+	changed *blockSet   // set when method == MethodChangedBlocks
+	state   string      // SourceState of the new point
+	chain   Chain       // qcow2: the checked backing chain
+	// chainChange says how the chain differs from the previous point's
+	// ("" when it does not): change tracking of the image alone is not
+	// trusted then.
+	chainChange string
+	warnings    []string
+	commit      func(ctx context.Context) error // after the catalog commit
+	cleanup     func(ok bool) error             // always, once
 }
 
 func (s *session) warn(format string, args ...any) {
@@ -89,6 +94,9 @@ func (s *session) decide(opts BackupOptions) error {
 		s.method = MethodFull
 	case s.dirty != nil:
 		s.method = MethodBitmap
+	case opts.ChangedBlocksFile != "" && s.chainChange != "":
+		s.warn("changed-block list not used (the backing chain changed since the previous point: %s): changed blocks found by hash comparison", s.chainChange)
+		s.method = MethodHashCompare
 	case opts.ChangedBlocksFile != "":
 		set, err := loadChangedBlocks(opts.ChangedBlocksFile, s.src.Size())
 		if err != nil {
