@@ -92,14 +92,16 @@ func TestSocketRoles(t *testing.T) {
 	unixUser(t, operator, operator, sock, ops)
 	unixUser(t, nobody, nobody, sock)
 
-	d := startDaemon(t, fmt.Sprintf("socket_group = %q\nsocket_roles = { %q = \"restore-operator\", \"@%s\" = \"backup-operator\" }\n", sock, restorer, ops))
+	restoreRoot := t.TempDir()
+	d := startDaemon(t, fmt.Sprintf("socket_group = %q\nsocket_roles = { %q = \"restore-operator\", \"@%s\" = \"backup-operator\" }\nrestore_roots = [%q]\n",
+		sock, restorer, ops, restoreRoot))
 	openToOthers(t, filepath.Dir(d.socket))
 	openToOthers(t, filepath.Dir(rewindBin))
 	src := filepath.Join(d.dir, "share")
 	makeTree(t, src)
 	d.must("item", "add", "files", "--share", src)
 	d.must("backup", "files")
-	restoreTo := filepath.Join(t.TempDir(), "r")
+	restoreTo := filepath.Join(restoreRoot, "r")
 
 	cases := []struct {
 		user string
