@@ -136,18 +136,9 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 	return nil
 }
 
-// partsPutter is implemented by targets that store an object given in
-// parts (the dir target), which spares joining header and shard data.
-type partsPutter interface {
-	PutParts(ctx context.Context, name string, parts ...[]byte) error
-}
-
 func (s *Store) putShard(ctx context.Context, seg uint64, i int, dataLen int64, data []byte) error {
 	prefix := shardPrefix(seg, i, s.layout.DataShards, s.layout.ParityShards, dataLen, data)
-	if pp, ok := s.targets[i].(partsPutter); ok {
-		return pp.PutParts(ctx, shardName(seg, i), prefix, data)
-	}
-	return s.targets[i].Put(ctx, shardName(seg, i), append(prefix, data...))
+	return putParts(ctx, s.targets[i], shardName(seg, i), prefix, data)
 }
 
 // split pads data to k equal data shards and allocates m parity shards.

@@ -124,3 +124,16 @@ func (f *Target) List(ctx context.Context, prefix string, fn func(string, int64)
 		return fn(name, size)
 	})
 }
+
+// Unwrap returns the wrapped target (blockstore.Unwrapper).
+func (f *Target) Unwrap() blockstore.Target { return f.Target }
+
+// PutParts is Put of the joined parts, so injected put failures hold for
+// callers that find a PutParts capability through blockstore.As.
+func (f *Target) PutParts(ctx context.Context, name string, parts ...[]byte) error {
+	var joined []byte
+	for _, p := range parts {
+		joined = append(joined, p...)
+	}
+	return f.Put(ctx, name, joined)
+}
