@@ -36,7 +36,7 @@ func (s *Store) openSegmentLocked(n int) (*segment, error) {
 	if s.open != nil {
 		return s.open, nil
 	}
-	id, err := s.segs.take()
+	id, err := s.takeSegmentID()
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,10 @@ func (s *Store) startSeal(seg *segment) {
 func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
 	seg.writing.Wait() // putters still encrypting into reserved ranges
-	err := s.writeSegment(ctx, seg.id, seg.buf)
+	err := s.checkOwner(ctx)
+	if err == nil {
+		err = s.writeSegment(ctx, seg.id, seg.buf)
+	}
 	s.recycle(seg.buf)
 	if err == nil {
 		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, nil)

@@ -97,7 +97,13 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 // open opens the vaults and the tokens, and creates the default vault on a
 // first start.
 func (d *Daemon) open(ctx context.Context) error {
-	host, err := vault.OpenHost(ctx, d.cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled})
+	id, err := hostID(d.cfg.Data)
+	if err != nil {
+		return err
+	}
+	hostname, _ := os.Hostname()
+	host, err := vault.OpenHost(ctx, d.cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled,
+		HostID: id, Hostname: hostname})
 	if err != nil {
 		return fmt.Errorf("open vaults in %s: %w", d.cfg.Data, err)
 	}
@@ -150,6 +156,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	stopWatchdog := d.watchdog()
 	go d.sched.run(ctx)
 	go d.mounts.expireLoop(ctx)
+	go d.renewLeases(ctx)
 	<-ctx.Done()
 	stopWatchdog()
 	return d.shutdown(servers)
