@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,4 +40,78 @@ func TestDataDirLock(t *testing.T) {
 	a.stop()
 	a.start() // the lock is released on exit: the same data dir starts again
 	a.must("status")
+}
+
+// TestTwoHostsOneVault is the disaster-recovery drill while the old host
+// still lives, on directory shard targets: host B's attach is refused
+// naming host A; with --takeover B owns the vault, A's next backup fails
+// with the takeover named and A shows the vault fenced; B's verify
+// --read-data is clean and every point restores.
+func TestTwoHostsOneVault(t *testing.T) {
+	shards := t.TempDir()
+	specs := make([]string, 6)
+	for i := range specs {
+		specs[i] = filepath.Join(shards, strconv.Itoa(i))
+	}
+	twoHosts(t, specs)
+}
+
+// twoHosts runs the two-host drill on a 4+2 vault with the given targets.
+func twoHosts(t *testing.T, specs []string) {
+	a, b := startDaemon(t, ""), startDaemon(t, "")
+	pf := filepath.Join(t.TempDir(), "prod.pass")
+	os.WriteFile(pf, []byte("a long enough passphrase\n"), 0o600)
+	a.must("vault", "create", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf)
+	src := filepath.Join(t.TempDir(), "share")
+	makeTree(t, src)
+	a.must("item", "add", "files", "--vault", "prod", "--share", src)
+	a.must("backup", "files")
+
+	idA := readHostID(t, a)
+	attach := []string{"vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf}
+	_, errOut, code := b.run(attach...)
+	if code == 0 || !strings.Contains(errOut, idA) || !strings.Contains(errOut, "--takeover") {
+		t.Fatalf("attach on host B while A owns the vault: exit %d, want a refusal naming host %s:\n%s", code, idA, errOut)
+	}
+	b.must(append(attach, "--takeover")...)
+	b.must("backup", "files")
+
+	os.WriteFile(filepath.Join(src, "new-on-a.txt"), []byte("written after the takeover\n"), 0o644)
+	out, errOut, code := a.run("backup", "files")
+	idB := readHostID(t, b)
+	if code == 0 || !strings.Contains(out+errOut, "taken over by host "+idB) {
+		t.Fatalf("backup on the fenced host A: exit %d, want a failure naming host %s:\n%s%s", code, idB, out, errOut)
+	}
+	for _, args := range [][]string{{"vault", "list"}, {"status"}} {
+		if got := a.must(args...); !strings.Contains(got, "fenced") {
+			t.Errorf("rewind %s on the fenced host does not say so:\n%s", strings.Join(args, " "), got)
+		}
+	}
+	if !strings.Contains(a.logs.String(), "taken over") {
+		t.Errorf("host A's log does not record the takeover")
+	}
+
+	b.must("verify", "prod", "--read-data")
+	var points []map[string]any
+	b.jsonOf(&points, "points", "files")
+	if len(points) != 2 {
+		t.Fatalf("host B has %d points, want A's and its own: %v", len(points), points)
+	}
+	for i, p := range points {
+		dst := filepath.Join(t.TempDir(), "restored"+strconv.Itoa(i))
+		b.must("restore", "share", "files", "--point", fmt.Sprint(p["id"]), "--to", dst)
+	}
+	os.Remove(filepath.Join(src, "new-on-a.txt"))
+	dst := filepath.Join(t.TempDir(), "latest")
+	b.must("restore", "share", "files", "--point", "latest", "--to", dst)
+	compareTrees(t, src, dst)
+}
+
+func readHostID(t *testing.T, d *daemonProc) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(d.data, "host-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }
