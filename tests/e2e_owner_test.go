@@ -115,3 +115,11 @@ func readHostID(t *testing.T, d *daemonProc) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// TestTwoHostsOneS3Vault is the same drill on three MinIO servers (two
+// shards each): the lease is created with If-None-Match and renewed with
+// If-Match on its ETag.
+func TestTwoHostsOneS3Vault(t *testing.T) {
+	_, specs := s3Vault(t, true)
+	twoHosts(t, specs)
+}
