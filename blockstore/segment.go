@@ -90,6 +90,9 @@ func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
 	seg.writing.Wait() // putters still encrypting into reserved ranges
 	err := s.checkOwner(ctx)
+	if e := s.Epoch(); err == nil && EpochOf(seg.id) != e {
+		err = fmt.Errorf("segment %016x was started before this host took owner epoch %d: back up again", seg.id, e)
+	}
 	if err == nil {
 		err = s.writeSegment(ctx, seg.id, seg.buf)
 	}

@@ -29,9 +29,10 @@ type OwnerInfo struct {
 
 // ownership is a vault's lease holder and fence state.
 type ownership struct {
-	mu     sync.Mutex
-	owner  *blockstore.Owner
-	fenced error // set once another host took over
+	mu      sync.Mutex
+	owner   *blockstore.Owner
+	fenced  error // set once another host took over
+	missing error // why the lease could not be taken at open (retried by RenewLeases)
 }
 
 func (h *Host) leaseValid() time.Duration {
@@ -110,7 +111,25 @@ func (v *Vault) own(ctx context.Context, mode int) error {
 	if err != nil {
 		return err
 	}
+	v.lease.mu.Lock()
+	v.lease.missing = nil
+	v.lease.mu.Unlock()
 	return v.adopt(o, f)
+}
+
+// ownAtOpen is own for a vault opened at start: when the lease cannot be
+// taken (too few shard targets answer) the vault still opens for reads,
+// every write fails saying why, and RenewLeases tries again.
+func (v *Vault) ownAtOpen(ctx context.Context) error {
+	err := v.own(ctx, blockstore.LeaseResume)
+	if err == nil || v.host.opts.HostID == "" {
+		return err
+	}
+	v.host.opts.Logger.Warn("owner lease not taken; no writes to the vault until it is (retried every renewal)", "vault", v.name, "err", err)
+	v.lease.mu.Lock()
+	v.lease.missing = fmt.Errorf("vault %s: this host does not hold the owner lease yet (%v): writes wait until a majority of its shard targets answer", v.name, err)
+	v.lease.mu.Unlock()
+	return v.Store().SetOwner(0, v.host.now(), v.host.opts.EpochGrace, v.checkOwner)
 }
 
 // fence records that another host took the vault over.
@@ -142,8 +161,11 @@ func (v *Vault) checkOwner(ctx context.Context) error {
 		return err
 	}
 	v.lease.mu.Lock()
-	o := v.lease.owner
+	o, missing := v.lease.owner, v.lease.missing
 	v.lease.mu.Unlock()
+	if missing != nil {
+		return missing
+	}
 	if o == nil {
 		return nil
 	}
@@ -177,8 +199,11 @@ func (v *Vault) renew(ctx context.Context) error {
 		return nil
 	}
 	v.lease.mu.Lock()
-	o := v.lease.owner
+	o, missing := v.lease.owner, v.lease.missing
 	v.lease.mu.Unlock()
+	if missing != nil {
+		return v.own(ctx, blockstore.LeaseResume)
+	}
 	if o == nil {
 		return nil
 	}

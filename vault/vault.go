@@ -74,7 +74,7 @@ func openVault(ctx context.Context, h *Host, dir string, f vaultFile) (*Vault, e
 		st.Close()
 		return nil, err
 	}
-	if err := v.own(ctx, blockstore.LeaseResume); err != nil {
+	if err := v.ownAtOpen(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
