@@ -20,18 +20,22 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string                 `toml:"data"`
-	Socket          string                 `toml:"socket"`
-	SocketGroup     string                 `toml:"socket_group"`
-	LogLevel        string                 `toml:"log_level"`
-	MaxJobsPerVault int                    `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
-	MountExpire     Duration               `toml:"mount_expire"`
-	SweepAt         string                 `toml:"sweep_at"`
-	MetricsListen   string                 `toml:"metrics_listen"`
-	MemoryLimit     string                 `toml:"memory_limit"`
-	TCP             TCPConfig              `toml:"tcp"`
-	Vaults          map[string]VaultConfig `toml:"vaults"`
+	Data            string   `toml:"data"`
+	Socket          string   `toml:"socket"`
+	SocketGroup     string   `toml:"socket_group"`
+	LogLevel        string   `toml:"log_level"`
+	MaxJobsPerVault int      `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	MountExpire     Duration `toml:"mount_expire"`
+	// LeaseRenew and LeaseValid time each vault's owner lease on its shard
+	// targets: renewed every LeaseRenew, live LeaseValid after a renewal.
+	LeaseRenew    Duration               `toml:"owner_lease_renew"`
+	LeaseValid    Duration               `toml:"owner_lease_valid"`
+	SweepAt       string                 `toml:"sweep_at"`
+	MetricsListen string                 `toml:"metrics_listen"`
+	MemoryLimit   string                 `toml:"memory_limit"`
+	TCP           TCPConfig              `toml:"tcp"`
+	Vaults        map[string]VaultConfig `toml:"vaults"`
 }
 
 // TCPConfig enables the API over TCP with TLS and bearer tokens.
@@ -73,6 +77,8 @@ func DefaultConfig() Config {
 		MaxJobsPerVault: 2,
 		ShutdownTimeout: Duration{30 * time.Second},
 		MountExpire:     Duration{12 * time.Hour},
+		LeaseRenew:      Duration{30 * time.Second},
+		LeaseValid:      Duration{3 * time.Minute},
 		SweepAt:         "03:00",
 		MemoryLimit:     "160MiB",
 	}
@@ -133,6 +139,9 @@ func (c *Config) validate(where string) error {
 	}
 	if _, err := parseSize(c.MemoryLimit); err != nil {
 		return fmt.Errorf("%s: memory_limit: %w", where, err)
+	}
+	if c.LeaseRenew.Duration < time.Second || c.LeaseValid.Duration < 3*c.LeaseRenew.Duration {
+		return fmt.Errorf("%s: owner_lease_renew = %v, owner_lease_valid = %v: want renew at least 1s and valid at least 3 times renew", where, c.LeaseRenew.Duration, c.LeaseValid.Duration)
 	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)

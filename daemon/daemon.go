@@ -103,7 +103,7 @@ func (d *Daemon) open(ctx context.Context) error {
 	}
 	hostname, _ := os.Hostname()
 	host, err := vault.OpenHost(ctx, d.cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled,
-		HostID: id, Hostname: hostname})
+		HostID: id, Hostname: hostname, LeaseValid: d.cfg.LeaseValid.Duration})
 	if err != nil {
 		return fmt.Errorf("open vaults in %s: %w", d.cfg.Data, err)
 	}

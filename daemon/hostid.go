@@ -43,14 +43,18 @@ func hostID(dir string) (string, error) {
 
 // renewLeases renews every vault's owner lease until ctx ends.
 func (d *Daemon) renewLeases(ctx context.Context) {
-	t := time.NewTicker(vault.DefaultLeaseRenew)
+	every := d.cfg.LeaseRenew.Duration
+	if every <= 0 {
+		every = vault.DefaultLeaseRenew
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rctx, cancel := context.WithTimeout(ctx, vault.DefaultLeaseRenew)
+			rctx, cancel := context.WithTimeout(ctx, every)
 			d.host.RenewLeases(rctx)
 			cancel()
 		}

@@ -123,3 +123,45 @@ func TestTwoHostsOneS3Vault(t *testing.T) {
 	_, specs := s3Vault(t, true)
 	twoHosts(t, specs)
 }
+
+// TestFencedOnRenewal: with short leases, host A learns of B's takeover at
+// its next renewal without writing anything, and shows the vault fenced;
+// once A is stopped and its lease has run out, a third host attaches
+// without --takeover.
+func TestFencedOnRenewal(t *testing.T) {
+	const cfg = "owner_lease_renew = \"1s\"\nowner_lease_valid = \"3s\"\n"
+	a, b, c := startDaemon(t, cfg), startDaemon(t, cfg), startDaemon(t, cfg)
+	shards := t.TempDir()
+	specs := make([]string, 6)
+	for i := range specs {
+		specs[i] = filepath.Join(shards, strconv.Itoa(i))
+	}
+	pf := filepath.Join(t.TempDir(), "prod.pass")
+	os.WriteFile(pf, []byte("a long enough passphrase\n"), 0o600)
+	a.must("vault", "create", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf)
+	a.must("item", "add", "files", "--vault", "prod", "--share", t.TempDir())
+	eventually(t, 30*time.Second, "A's first catalog checkpoint", func() bool {
+		m, _ := filepath.Glob(filepath.Join(specs[0], "catalog", "*"))
+		return len(m) > 0
+	})
+	attach := []string{"vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf}
+	b.must(append(attach, "--takeover")...)
+	eventually(t, 30*time.Second, "host A to notice the takeover at a renewal", func() bool {
+		out, _, _ := a.run("vault", "list")
+		return strings.Contains(out, "fenced")
+	})
+	b.stop()
+	_, errOut, code := c.run(attach...)
+	if code != 0 {
+		t.Logf("attach right after B stopped: %s", errOut) // B's lease may still be live
+		eventually(t, 30*time.Second, "B's lease to run out", func() bool {
+			_, _, code := c.run(attach...)
+			return code == 0
+		})
+	}
+	var v map[string]any
+	c.jsonOf(&v, "vault", "show", "prod")
+	if o, _ := v["owner"].(map[string]any); o == nil || o["epoch"] != float64(3) {
+		t.Fatalf("owner after the third attach: %v, want epoch 3", v["owner"])
+	}
+}

@@ -189,3 +189,16 @@ func (d *daemonProc) createVault(name string) string {
 	d.must("vault", "create", name, "--passphrase-file", pf)
 	return pf
 }
+
+// eventually polls cond every 100 ms until it holds or within passes, then
+// fails the test with what (the condition waited for).
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v still waiting for %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
