@@ -15,7 +15,7 @@ import (
 //	0    4     entry length in bytes, header included (uint32 LE)
 //	4    32    chunk id (keyed BLAKE3-256 of the plaintext)
 //	36   1     flags: 0 raw, 1 snappy, 2 all-zero (payload = uint64 LE length)
-//	37   12    GCM nonce: 4 zero bytes + uint64 BE counter
+//	37   12    GCM nonce: owner epoch uint32 BE (0 before epochs) + uint64 BE counter
 //	49   n+16  AES-256-GCM(chunk key, nonce, payload, aad = id || flags)
 const (
 	entryHeaderLen = 49
@@ -76,11 +76,11 @@ func entryLen(payload []byte) int { return entryHeaderLen + len(payload) + gcmTa
 
 // sealEntry writes the entry for payload into dst, which is exactly
 // entryLen(payload) bytes (a reserved range of a segment buffer).
-func (k *keys) sealEntry(dst []byte, id ID, flags byte, nonce uint64, payload []byte) {
+func (k *keys) sealEntry(dst []byte, id ID, flags byte, epoch uint32, nonce uint64, payload []byte) {
 	binary.LittleEndian.PutUint32(dst[0:], uint32(len(dst)))
 	copy(dst[4:36], id[:])
 	dst[36] = flags
-	clear(dst[37:41])
+	binary.BigEndian.PutUint32(dst[37:41], epoch)
 	binary.BigEndian.PutUint64(dst[41:49], nonce)
 	out := k.enc.Seal(dst[entryHeaderLen:entryHeaderLen:len(dst)], dst[37:49], payload, entryAAD(id, flags))
 	if len(out) != len(dst)-entryHeaderLen {
@@ -93,7 +93,7 @@ func (k *keys) encodeEntry(id ID, data []byte, nonce uint64) []byte {
 	flags, payload, release := compress(data)
 	defer release()
 	e := make([]byte, entryLen(payload))
-	k.sealEntry(e, id, flags, nonce, payload)
+	k.sealEntry(e, id, flags, 0, nonce, payload)
 	return e
 }
 

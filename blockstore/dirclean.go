@@ -14,12 +14,6 @@ import (
 // it as a crash leftover: far longer than any Put takes.
 const staleTempAge = time.Hour
 
-// tempCleaner is implemented by targets that can leave partial uploads
-// behind after a crash (the dir target's temp files).
-type tempCleaner interface {
-	RemoveStaleTemp(ctx context.Context, olderThan time.Duration) (removed int, bytes int64, err error)
-}
-
 // RemoveStaleTemp deletes temp files of Puts a crash interrupted, if they are
 // older than olderThan.
 func (d *dirTarget) RemoveStaleTemp(ctx context.Context, olderThan time.Duration) (int, int64, error) {
@@ -56,10 +50,10 @@ func ignoreMissing(err error) error {
 	return err
 }
 
-// removeStaleTemps runs RemoveStaleTemp on every target that has it.
+// removeStaleTemps runs RemoveStaleTemp on every target whose wrapper chain has it.
 func (s *Store) removeStaleTemps(ctx context.Context, st *GCStats) error {
 	for _, t := range s.targets {
-		if c, ok := t.(tempCleaner); ok {
+		if c, ok := As[TempCleaner](t); ok {
 			n, size, err := c.RemoveStaleTemp(ctx, staleTempAge)
 			if err != nil {
 				return err

@@ -87,9 +87,7 @@ func (d *dirTarget) mkdirs(dir string) error {
 
 // writeTemp writes data next to p, fsyncs, renames onto p, fsyncs dir.
 func writeTemp(dir, p string, parts ...[]byte) error {
-	var rnd [8]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(dir, tempPrefix+hex.EncodeToString(rnd[:]))
+	tmp := filepath.Join(dir, tempPrefix+randHex8())
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -113,6 +111,13 @@ func writeTemp(dir, p string, parts ...[]byte) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// randHex8 is 8 random bytes in hex: a temp file name's unique part.
+func randHex8() string {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	return hex.EncodeToString(rnd[:])
 }
 
 func syncDir(dir string) error {

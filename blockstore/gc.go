@@ -3,6 +3,7 @@ package blockstore
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // gcChunk is one index entry seen by the sweep.
@@ -28,6 +29,9 @@ func (s *Store) GC(ctx context.Context, live Enumerator) (GCStats, error) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	var st GCStats
+	if err := s.checkOwner(ctx); err != nil {
+		return st, fmt.Errorf("gc: %w", err)
+	}
 	startSeg, err := s.gcBegin()
 	if err != nil {
 		return st, err
@@ -85,8 +89,9 @@ func (s *Store) liveLocked(marks map[ID]struct{}, id ID) bool {
 func (s *Store) gcPlan(marks map[ID]struct{}, startSeg uint64) ([]*gcSegment, error) {
 	bySeg := map[uint64]*gcSegment{}
 	var order []*gcSegment
+	now := time.Now()
 	err := s.forEachSegment(func(seg uint64, rec segRecord) error {
-		if seg < startSeg {
+		if seg < startSeg && s.mayDelete(seg, now) {
 			g := &gcSegment{id: seg, rec: rec}
 			bySeg[seg] = g
 			order = append(order, g)

@@ -3,6 +3,7 @@ package blockstore
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -72,7 +73,7 @@ func (s *Store) rewriteSegment(ctx context.Context, st *GCStats, g *gcSegment, m
 		return err // an unreadable segment is left for Verify/Repair
 	}
 	keep, drop := s.partition(g.chunks, marks)
-	newID, err := s.segs.take()
+	newID, err := s.takeSegmentID()
 	if err != nil {
 		return err
 	}
@@ -140,12 +141,13 @@ func copyEntries(data []byte, keep []gcChunk) ([]byte, []segEntry) {
 // deleteOrphans removes shard objects of segments older than this GC that
 // have no segment record and are not being written (crash leftovers).
 func (s *Store) deleteOrphans(ctx context.Context, st *GCStats, startSeg uint64) error {
+	now := time.Now()
 	for i, t := range s.targets {
 		var names []string
 		var sizes []int64
 		err := t.List(ctx, "seg/", func(name string, size int64) error {
 			seg, idx, ok := parseShardName(name)
-			if ok && idx == i && seg < startSeg {
+			if ok && idx == i && seg < startSeg && s.mayDelete(seg, now) {
 				names, sizes = append(names, name), append(sizes, size)
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden-v1 (a store made by today's code)")
@@ -99,5 +100,32 @@ func TestGoldenV1(t *testing.T) {
 	}
 	if r, err := s.Verify(ctx, true); err != nil || !r.Clean() || r.Chunks != n || n == 0 {
 		t.Fatalf("verify %+v %v (%d chunks listed)", r, err, n)
+	}
+	goldenWithEpoch(t, s, n)
+}
+
+// goldenWithEpoch: the fixture's segments (written before owner epochs) are
+// epoch 0; a store that takes epoch 2 writes segments named with it, and
+// reads, verifies and rebuilds old and new alike.
+func goldenWithEpoch(t *testing.T, s *Store, n int) {
+	ctx := context.Background()
+	before := segmentIDs(t, s)
+	for _, seg := range before {
+		if EpochOf(seg) != 0 {
+			t.Fatalf("fixture segment %016x reads as epoch %d, want 0", seg, EpochOf(seg))
+		}
+	}
+	if err := s.SetOwner(2, time.Now(), time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	chunks := mixedChunks(31, 4, 20<<10)
+	ids := putAllFlush(t, s, chunks)
+	after := segmentIDs(t, s)
+	if len(after) <= len(before) || EpochOf(after[len(after)-1]) != 2 {
+		t.Fatalf("segments after a put at epoch 2: %x", after)
+	}
+	checkAll(t, s, ids, chunks)
+	if r, err := s.Verify(ctx, true); err != nil || !r.Clean() || r.Chunks != n+len(ids) {
+		t.Fatalf("verify with epoch 0 and 2 segments: %+v %v", r, err)
 	}
 }

@@ -36,7 +36,7 @@ func (s *Store) openSegmentLocked(n int) (*segment, error) {
 	if s.open != nil {
 		return s.open, nil
 	}
-	id, err := s.segs.take()
+	id, err := s.takeSegmentID()
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,13 @@ func (s *Store) startSeal(seg *segment) {
 func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
 	seg.writing.Wait() // putters still encrypting into reserved ranges
-	err := s.writeSegment(ctx, seg.id, seg.buf)
+	err := s.checkOwner(ctx)
+	if e := s.Epoch(); err == nil && EpochOf(seg.id) != e {
+		err = fmt.Errorf("segment %016x was started before this host took owner epoch %d: back up again", seg.id, e)
+	}
+	if err == nil {
+		err = s.writeSegment(ctx, seg.id, seg.buf)
+	}
 	s.recycle(seg.buf)
 	if err == nil {
 		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, nil)
@@ -136,18 +142,9 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 	return nil
 }
 
-// partsPutter is implemented by targets that store an object given in
-// parts (the dir target), which spares joining header and shard data.
-type partsPutter interface {
-	PutParts(ctx context.Context, name string, parts ...[]byte) error
-}
-
 func (s *Store) putShard(ctx context.Context, seg uint64, i int, dataLen int64, data []byte) error {
 	prefix := shardPrefix(seg, i, s.layout.DataShards, s.layout.ParityShards, dataLen, data)
-	if pp, ok := s.targets[i].(partsPutter); ok {
-		return pp.PutParts(ctx, shardName(seg, i), prefix, data)
-	}
-	return s.targets[i].Put(ctx, shardName(seg, i), append(prefix, data...))
+	return putParts(ctx, s.targets[i], shardName(seg, i), prefix, data)
 }
 
 // split pads data to k equal data shards and allocates m parity shards.

@@ -43,6 +43,9 @@ type Store struct {
 	parity  chan [][]byte // free parity buffer sets
 	gcMu    sync.Mutex
 
+	ownMu sync.Mutex
+	owner ownership // epoch and fence check (SetOwner), under ownMu
+
 	needsRebuild atomic.Bool // set by Attach until RebuildIndex ran
 }
 

@@ -27,6 +27,11 @@ func (s *Store) scrub(ctx context.Context, readData, repair bool) (*VerifyReport
 			return nil, err
 		}
 	}
+	if repair {
+		if err := s.checkOwner(ctx); err != nil {
+			return nil, fmt.Errorf("repair: %w", err)
+		}
+	}
 	r := &VerifyReport{}
 	err := s.forEachSegment(func(seg uint64, rec segRecord) error {
 		r.Segments++

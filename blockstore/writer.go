@@ -60,7 +60,7 @@ func (w *Writer) Put(ctx context.Context, data []byte) (PutResult, error) {
 	if err != nil || dst == nil {
 		return PutResult{ID: id}, err // error, or another writer stored it meanwhile
 	}
-	k.sealEntry(dst, id, flags, nonce, payload) // outside the lock
+	k.sealEntry(dst, id, flags, w.s.Epoch(), nonce, payload) // outside the lock
 	seg.writing.Done()
 	for _, full := range seal {
 		w.s.startSeal(full)

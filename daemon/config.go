@@ -21,20 +21,24 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string    `toml:"data"`
-	Socket          string    `toml:"socket"`
-	SocketGroup     string    `toml:"socket_group"`
-	LogLevel        string    `toml:"log_level"`
-	MaxJobsPerVault int       `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration  `toml:"shutdown_timeout"`
-	MountExpire     Duration  `toml:"mount_expire"`
-	MountMaxExpire  Duration  `toml:"mount_max_expire"`
-	MountRoot       string    `toml:"mount_root"`
-	RestoreRoots    []string  `toml:"restore_roots"`
-	SweepAt         string    `toml:"sweep_at"`
-	MetricsListen   string    `toml:"metrics_listen"`
-	MemoryLimit     string    `toml:"memory_limit"`
-	TCP             TCPConfig `toml:"tcp"`
+	Data            string   `toml:"data"`
+	Socket          string   `toml:"socket"`
+	SocketGroup     string   `toml:"socket_group"`
+	LogLevel        string   `toml:"log_level"`
+	MaxJobsPerVault int      `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	MountExpire     Duration `toml:"mount_expire"`
+	// LeaseRenew and LeaseValid time each vault's owner lease on its shard
+	// targets: renewed every LeaseRenew, live LeaseValid after a renewal.
+	LeaseRenew     Duration  `toml:"owner_lease_renew"`
+	LeaseValid     Duration  `toml:"owner_lease_valid"`
+	MountMaxExpire Duration  `toml:"mount_max_expire"`
+	MountRoot      string    `toml:"mount_root"`
+	RestoreRoots   []string  `toml:"restore_roots"`
+	SweepAt        string    `toml:"sweep_at"`
+	MetricsListen  string    `toml:"metrics_listen"`
+	MemoryLimit    string    `toml:"memory_limit"`
+	TCP            TCPConfig `toml:"tcp"`
 	// SecurityAdmins are unix users who, on the socket, hold the
 	// security-admin role (approve or reject critical operations).
 	SecurityAdmins []string `toml:"security_admins"`
@@ -101,6 +105,8 @@ func DefaultConfig() Config {
 		MountExpire:     Duration{12 * time.Hour},
 		MountMaxExpire:  Duration{7 * 24 * time.Hour},
 		MountRoot:       "/run/rewind/mounts",
+		LeaseRenew:      Duration{30 * time.Second},
+		LeaseValid:      Duration{3 * time.Minute},
 		SweepAt:         "03:00",
 		MemoryLimit:     "160MiB",
 		ApprovalTTL:     Duration{24 * time.Hour},
@@ -176,6 +182,9 @@ func (c *Config) validate(where string) error {
 	}
 	if err := c.validateTargets(); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
+	}
+	if c.LeaseRenew.Duration < time.Second || c.LeaseValid.Duration < 3*c.LeaseRenew.Duration {
+		return fmt.Errorf("%s: owner_lease_renew = %v, owner_lease_valid = %v: want renew at least 1s and valid at least 3 times renew", where, c.LeaseRenew.Duration, c.LeaseValid.Duration)
 	}
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)

@@ -35,6 +35,8 @@ type Daemon struct {
 	mounts *mountManager
 	sched  *scheduler
 	ckpt   *checkpointer
+	// dataLock is the data directory's flock, held while the daemon runs.
+	dataLock *os.File
 
 	// patterns lists every registered route, in registration order.
 	patterns []string
@@ -60,6 +62,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	defer d.dataLock.Close()
 	return d.serve(ctx)
 }
 
@@ -81,14 +84,38 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
-	host, err := vault.OpenHost(ctx, cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled})
+	lock, err := lockDataDir(cfg.Data)
 	if err != nil {
-		return nil, fmt.Errorf("open vaults in %s: %w", cfg.Data, err)
+		return nil, err
+	}
+	d.dataLock = lock
+	if err := d.open(ctx); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	d.unlockConfigured()
+	d.bindThrottles(ctx)
+	d.routes()
+	return d, nil
+}
+
+// open opens the vaults and the tokens, and creates the default vault on a
+// first start.
+func (d *Daemon) open(ctx context.Context) error {
+	id, err := hostID(d.cfg.Data)
+	if err != nil {
+		return err
+	}
+	hostname, _ := os.Hostname()
+	host, err := vault.OpenHost(ctx, d.cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled,
+		HostID: id, Hostname: hostname, LeaseValid: d.cfg.LeaseValid.Duration})
+	if err != nil {
+		return fmt.Errorf("open vaults in %s: %w", d.cfg.Data, err)
 	}
 	d.host = host
-	if d.tokens, err = openTokens(cfg.Data); err != nil {
+	if d.tokens, err = openTokens(d.cfg.Data); err != nil {
 		host.Close()
-		return nil, err
+		return err
 	}
 	d.jobs = newRunner(d)
 	d.mounts = newMountManager(d)
@@ -97,12 +124,9 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	d.ckpt = newCheckpointer(d)
 	if err := d.firstStart(ctx); err != nil {
 		host.Close()
-		return nil, err
+		return err
 	}
-	d.unlockConfigured()
-	d.bindThrottles(ctx)
-	d.routes()
-	return d, nil
+	return nil
 }
 
 func (d *Daemon) serve(ctx context.Context) error {
@@ -138,6 +162,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	stopWatchdog := d.watchdog()
 	go d.sched.run(ctx)
 	go d.mounts.expireLoop(ctx)
+	go d.renewLeases(ctx)
 	<-ctx.Done()
 	stopWatchdog()
 	return d.shutdown(servers)

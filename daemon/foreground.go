@@ -14,6 +14,11 @@ import (
 // must not be running), unlocks the one named, mounts, and unmounts when ctx
 // ends.
 func MountForeground(ctx context.Context, dataDir string, passphrase []byte, req MountRequest, log *slog.Logger) error {
+	lock, err := lockDataDir(dataDir) // a running daemon holds it: refused, naming its pid
+	if err != nil {
+		return fmt.Errorf("%w (use \"rewind mount\" without --foreground while the daemon runs)", err)
+	}
+	defer lock.Close()
 	host, err := vault.OpenHost(ctx, dataDir, vault.HostOptions{Logger: log, OpenTarget: openTarget})
 	if err != nil {
 		return fmt.Errorf("open the vaults in %s (is a daemon running? then use \"rewind mount\" without --foreground): %w", dataDir, err)

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"net/http"
+
+	"github.com/rewind-backup/rewind/vault"
 )
 
 // AttachRequest is POST /v1/vaults/attach: rebuild a vault on this host from
@@ -10,6 +12,9 @@ type AttachRequest struct {
 	Name       string   `json:"name"`
 	Shards     []string `json:"shards"`
 	Passphrase string   `json:"passphrase"`
+	// Takeover attaches even while another host holds the vault's live owner
+	// lease: the epoch is bumped and that host is fenced on its next write.
+	Takeover bool `json:"takeover,omitempty"`
 }
 
 func (d *Daemon) hAttach(r *http.Request) (any, error) {
@@ -23,7 +28,7 @@ func (d *Daemon) hAttach(r *http.Request) (any, error) {
 	if len(req.Shards) == 0 {
 		return nil, Errf(CodeInvalid, "attach %s: give --shards with every shard target of the vault, in their original order", req.Name)
 	}
-	v, err := d.host.Attach(r.Context(), req.Name, req.Shards, []byte(req.Passphrase))
+	v, err := d.host.AttachWith(r.Context(), req.Name, req.Shards, []byte(req.Passphrase), vault.AttachOptions{Takeover: req.Takeover})
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +36,11 @@ func (d *Daemon) hAttach(r *http.Request) (any, error) {
 	for _, w := range objectLockWarnings(r.Context(), req.Shards) {
 		d.log.Warn("attached vault's shard target", "vault", req.Name, "problem", w)
 	}
-	d.log.Info("vault attached from its shard targets", "vault", req.Name, "by", principalName(r))
+	owner := v.Owner()
+	if owner == nil {
+		owner = &vault.OwnerInfo{}
+	}
+	d.log.Info("vault attached from its shard targets", "vault", req.Name, "by", principalName(r), "takeover", req.Takeover, "epoch", owner.Epoch)
 	d.sched.wake()
 	return viewVault(v.Info(r.Context())), nil
 }

@@ -19,11 +19,21 @@ type vaultView struct {
 	ParityShards int    `json:"parity_shards"`
 	Immutability string `json:"immutability"`
 	Degraded     bool   `json:"degraded"`
+	// Writer is "this host", or "fenced: …" after another host took the
+	// vault over (owner lease, FORMAT.md).
+	Writer string `json:"writer,omitempty"`
 }
 
 func viewVault(info vault.VaultInfo) vaultView {
-	return vaultView{VaultInfo: info, ItemCount: info.Items, DataShards: info.Layout.DataShards,
+	v := vaultView{VaultInfo: info, ItemCount: info.Items, DataShards: info.Layout.DataShards,
 		ParityShards: info.Layout.ParityShards, Immutability: string(info.Settings.Immutability)}
+	switch o := info.Owner; {
+	case o != nil && o.Fenced != "":
+		v.Writer = "fenced: " + o.Fenced
+	case o != nil:
+		v.Writer = "this host"
+	}
+	return v
 }
 
 func (d *Daemon) hVaults(r *http.Request) (any, error) {

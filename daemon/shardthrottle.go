@@ -43,9 +43,7 @@ func (t *throttledTarget) PutParts(ctx context.Context, name string, parts ...[]
 	if err := t.wait(ctx, n); err != nil {
 		return err
 	}
-	if pp, ok := t.Target.(interface {
-		PutParts(ctx context.Context, name string, parts ...[]byte) error
-	}); ok {
+	if pp, ok := blockstore.As[blockstore.PartsPutter](t.Target); ok {
 		return pp.PutParts(ctx, name, parts...)
 	}
 	var joined []byte
@@ -54,6 +52,11 @@ func (t *throttledTarget) PutParts(ctx context.Context, name string, parts ...[]
 	}
 	return t.Target.Put(ctx, name, joined)
 }
+
+// Unwrap returns the throttled target, so capabilities the throttle does
+// not intercept (temp cleanup, conditional puts, object lock) are found
+// through blockstore.As.
+func (t *throttledTarget) Unwrap() blockstore.Target { return t.Target }
 
 // openThrottled is the vault host's target opener: every shard target is
 // wrapped so bindThrottle can attach its vault's throttle.
@@ -75,7 +78,7 @@ func (d *Daemon) bindThrottle(v *vault.Vault) {
 		return s.Bandwidth.RateAt(t)
 	}, d.now)
 	for _, t := range v.Store().Targets() {
-		if tt, ok := t.(*throttledTarget); ok {
+		if tt, ok := blockstore.As[*throttledTarget](t); ok {
 			tt.th.Store(th)
 		}
 	}

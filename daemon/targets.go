@@ -61,7 +61,7 @@ func objectLockWarnings(ctx context.Context, specs []string) []string {
 			out = append(out, err.Error())
 			continue
 		}
-		l, ok := t.(s3.Locker)
+		l, ok := blockstore.As[s3.Locker](t)
 		if !ok {
 			continue
 		}

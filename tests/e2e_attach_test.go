@@ -38,7 +38,12 @@ func TestAttachAfterLosingTheHost(t *testing.T) {
 	if _, errOut, code := d.run("vault", "attach", "prod", "--shards", strings.Join(specs[:4], ","), "--passphrase-file", pf); code == 0 {
 		t.Fatalf("attach with a shard missing from the list must fail: %s", errOut)
 	}
-	d.must("vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf)
+	// The old host's owner lease is still live (it stopped seconds ago):
+	// a plain attach is refused, --takeover is the lost-host drill.
+	if _, errOut, code := d.run("vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf); code == 0 || !strings.Contains(errOut, "--takeover") {
+		t.Fatalf("attach while the old owner's lease is live: exit %d, %s", code, errOut)
+	}
+	d.must("vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf, "--takeover")
 	var after []map[string]any
 	d.jsonOf(&after, "points", "files")
 	if len(after) != len(before) || after[0]["id"] != before[0]["id"] {

@@ -19,6 +19,19 @@ import (
 // original order (their addresses may differ from the old host's). The vault
 // is returned unlocked.
 func (h *Host) Attach(ctx context.Context, name string, specs []string, passphrase []byte) (*Vault, error) {
+	return h.AttachWith(ctx, name, specs, passphrase, AttachOptions{})
+}
+
+// AttachOptions tune AttachWith.
+type AttachOptions struct {
+	// Takeover attaches even while another host holds a live owner lease:
+	// the epoch is bumped and that host is fenced on its next write.
+	Takeover bool
+}
+
+// AttachWith is Attach with options. Without Takeover it is refused while
+// another host holds a live owner lease on the targets (the error names it).
+func (h *Host) AttachWith(ctx context.Context, name string, specs []string, passphrase []byte, opts AttachOptions) (*Vault, error) {
 	if err := checkName("vault", name); err != nil {
 		return nil, err
 	}
@@ -31,7 +44,7 @@ func (h *Host) Attach(ctx context.Context, name string, specs []string, passphra
 	if _, err := os.Stat(dir); err == nil {
 		return nil, refuse(ErrExists, "directory %s already exists: move it away first", dir)
 	}
-	v, err := h.attach(ctx, dir, name, specs, passphrase)
+	v, err := h.attach(ctx, dir, name, specs, passphrase, opts.Takeover)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -40,7 +53,7 @@ func (h *Host) Attach(ctx context.Context, name string, specs []string, passphra
 	return v, nil
 }
 
-func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pass []byte) (*Vault, error) {
+func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pass []byte, takeover bool) (*Vault, error) {
 	for _, s := range specs {
 		if !filepath.IsAbs(s) && !isURL(s) {
 			return nil, invalid("shard target %q: give absolute directories or URLs when attaching", s)
@@ -53,11 +66,18 @@ func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pas
 	if err != nil {
 		return nil, err
 	}
+	if err := h.checkHeld(ctx, name, targets, takeover); err != nil {
+		return nil, err
+	}
 	st, err := blockstore.Attach(ctx, filepath.Join(dir, "store"), targets)
 	if err != nil {
 		return nil, fmt.Errorf("attach vault %q: %w", name, err)
 	}
-	v, err := h.restoreCatalog(ctx, st, dir, name, specs, pass)
+	mode := blockstore.LeaseAttach
+	if takeover {
+		mode = blockstore.LeaseTakeover
+	}
+	v, err := h.restoreCatalog(ctx, st, dir, name, specs, pass, mode)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -67,7 +87,7 @@ func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pas
 
 // restoreCatalog unlocks st, imports the newest checkpoint, rebuilds the
 // index and writes vault.json (the commit point).
-func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, name string, specs []string, pass []byte) (*Vault, error) {
+func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, name string, specs []string, pass []byte, mode int) (*Vault, error) {
 	if err := st.Unlock(pass); err != nil {
 		return nil, &Error{Kind: ErrInvalid, Err: err, Msg: fmt.Sprintf("vault %q: the passphrase does not open the key on its shard targets", name)}
 	}
@@ -101,6 +121,9 @@ func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, na
 		return nil, err
 	}
 	if err := v.failStaleJobs(); err != nil {
+		return nil, err
+	}
+	if err := v.own(ctx, mode); err != nil { // last before the commit point: a refused attach fences nobody
 		return nil, err
 	}
 	return v, writeVaultFile(dir, f)

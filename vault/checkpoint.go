@@ -18,7 +18,8 @@ import (
 // Catalog checkpoints let a vault be rebuilt from its shard targets alone
 // (Host.Attach) after the backup host and its data directory are lost.
 //
-// Object "catalog/<seq, 16 hex digits>" on every target:
+// Object "catalog/<seq, 16 hex digits>" on every target; seq carries the
+// writer's owner epoch in its top 24 bits (blockstore.EpochShift):
 //
 //	SealBlob(snappy(plaintext), aad = "rewind catalog v1 <seq>")
 //	plaintext = "RWCAT1\n" then, for every catalog key in order,
@@ -46,12 +47,18 @@ func (v *Vault) Checkpoint(ctx context.Context) error {
 	}
 	v.ckMu.Lock()
 	defer v.ckMu.Unlock()
+	if err := v.checkOwner(ctx); err != nil {
+		return err
+	}
 	plain, err := v.exportCatalog()
 	if err != nil {
 		return err
 	}
 	targets := v.Store().Targets()
-	seq := latestCheckpoint(ctx, targets) + 1
+	seq, err := nextCheckpoint(latestCheckpoint(ctx, targets), v.Store().Epoch())
+	if err != nil {
+		return fmt.Errorf("catalog checkpoint of vault %q: %w", v.name, err)
+	}
 	sealed, err := v.Store().SealBlob(snappy.Encode(nil, plain), checkpointAAD(seq))
 	if err != nil {
 		return err
@@ -102,6 +109,19 @@ func checkpointSeqs(ctx context.Context, t blockstore.Target) []uint64 {
 	return seqs
 }
 
+// nextCheckpoint is the sequence after top for a writer of epoch: the
+// epoch sits in the top bits (blockstore.EpochShift), so two owners never
+// write the same name and a newer epoch's checkpoints sort after older ones.
+func nextCheckpoint(top uint64, epoch uint32) (uint64, error) {
+	switch te := blockstore.EpochOf(top); {
+	case te > epoch:
+		return 0, fmt.Errorf("a checkpoint of a newer owner epoch %d is on the targets (this host writes epoch %d)", te, epoch)
+	case te == epoch:
+		return top + 1, nil
+	}
+	return uint64(epoch)<<blockstore.EpochShift | 1, nil
+}
+
 func latestCheckpoint(ctx context.Context, targets []blockstore.Target) uint64 {
 	var top uint64
 	for _, t := range targets {
@@ -114,8 +134,8 @@ func latestCheckpoint(ctx context.Context, targets []blockstore.Target) uint64 {
 
 func pruneCheckpoints(ctx context.Context, targets []blockstore.Target, newest uint64) {
 	for _, t := range targets {
-		for _, s := range checkpointSeqs(ctx, t) {
-			if s+checkpointsKept <= newest {
+		for i, s := range checkpointSeqs(ctx, t) { // newest first
+			if i >= checkpointsKept && s < newest {
 				_ = t.Delete(ctx, checkpointName(s))
 			}
 		}

@@ -118,7 +118,11 @@ func (h *Host) create(ctx context.Context, name string, pass []byte, l StorageLa
 		return nil, err
 	}
 	v := newVault(h, dir, f, st)
-	if err := v.initCatalog(); err == nil {
+	err = v.own(ctx, blockstore.LeaseResume)
+	if err == nil {
+		err = v.initCatalog()
+	}
+	if err == nil {
 		err = writeVaultFile(dir, f)
 	}
 	if err != nil {

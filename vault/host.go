@@ -24,6 +24,12 @@ type HostOptions struct {
 	Now        func() time.Time // clock (default time.Now)
 	OpenTarget TargetOpener     // default: local directories only
 	Logger     *slog.Logger     // default slog.Default()
+	// HostID is this data directory's stable random id, recorded in every
+	// vault's owner lease; empty: no leases (tests of the catalog alone).
+	HostID     string
+	Hostname   string        // recorded in leases, for people
+	LeaseValid time.Duration // lease lifetime after a renewal (default DefaultLeaseValid)
+	EpochGrace time.Duration // GC waits this long after a takeover before deleting older epochs' segments (default blockstore.DefaultEpochGrace)
 }
 
 // Host owns the vaults under <data>/vaults/<name>/. Safe for concurrent use.

@@ -84,6 +84,9 @@ func (v *Vault) replaceStore(ctx context.Context, pass []byte, l StorageLayout, 
 	v.smu.Unlock()
 	oldStore.Close()
 	v.removeOwned(old)
+	if err := v.own(ctx, blockstore.LeaseResume); err != nil { // the new targets get the lease
+		return fmt.Errorf("layout of vault %q changed, but: %w", v.name, err)
+	}
 	return v.auditLayout(principal, old, nf)
 }
 

@@ -20,8 +20,9 @@ type Vault struct {
 	dir  string
 	name string
 
-	mu   sync.Mutex // serialises catalog read-modify-write
-	ckMu sync.Mutex // one catalog checkpoint at a time
+	mu    sync.Mutex // serialises catalog read-modify-write
+	ckMu  sync.Mutex // one catalog checkpoint at a time
+	lease ownership  // owner lease on the shard targets (owner.go)
 
 	smu   sync.RWMutex // guards the three below; only SetLayout replaces them
 	file  vaultFile
@@ -45,6 +46,7 @@ type VaultInfo struct {
 	Settings Settings      `json:"settings"`
 	Items    int           `json:"items"`
 	Error    string        `json:"error,omitempty"` // set when the vault cannot be opened
+	Owner    *OwnerInfo    `json:"owner,omitempty"` // owner lease; Owner.Fenced when taken over
 }
 
 func newVault(h *Host, dir string, f vaultFile, st *blockstore.Store) *Vault {
@@ -69,6 +71,10 @@ func openVault(ctx context.Context, h *Host, dir string, f vaultFile) (*Vault, e
 		return nil, err
 	}
 	if err := v.failStaleJobs(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := v.ownAtOpen(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -159,7 +165,7 @@ func (v *Vault) CheckUnlocked() error {
 
 // Info describes the vault.
 func (v *Vault) Info(ctx context.Context) VaultInfo {
-	info := VaultInfo{Name: v.name, Created: v.created(), Layout: v.Layout(), Locked: v.Locked()}
+	info := VaultInfo{Name: v.name, Created: v.created(), Layout: v.Layout(), Locked: v.Locked(), Owner: v.Owner()}
 	s, err := v.Settings()
 	if err != nil {
 		info.Error = err.Error()

@@ -124,3 +124,52 @@ func (f *Target) List(ctx context.Context, prefix string, fn func(string, int64)
 		return fn(name, size)
 	})
 }
+
+// Unwrap returns the wrapped target (blockstore.Unwrapper).
+func (f *Target) Unwrap() blockstore.Target { return f.Target }
+
+// PutParts is Put of the joined parts, so injected put failures hold for
+// callers that find a PutParts capability through blockstore.As.
+func (f *Target) PutParts(ctx context.Context, name string, parts ...[]byte) error {
+	var joined []byte
+	for _, p := range parts {
+		joined = append(joined, p...)
+	}
+	return f.Put(ctx, name, joined)
+}
+
+// GetVersion counts as a read: dropped objects are missing and injected read
+// failures apply, then the inner target's conditional read runs.
+func (f *Target) GetVersion(ctx context.Context, name string, max int64) ([]byte, string, error) {
+	f.mu.Lock()
+	f.gets++
+	ok, dropped := take(&f.readsLeft), f.dropped[name]
+	f.mu.Unlock()
+	switch {
+	case dropped:
+		return nil, "", fmt.Errorf("%s: read %s: %w", f.Name(), name, blockstore.ErrNotExist)
+	case !ok:
+		return nil, "", fmt.Errorf("%s: read %s: %w", f.Name(), name, ErrInjected)
+	}
+	c, has := blockstore.As[blockstore.Conditional](f.Target)
+	if !has {
+		return nil, "", fmt.Errorf("%s: no conditional reads", f.Name())
+	}
+	return c.GetVersion(ctx, name, max)
+}
+
+// PutIf counts as a put: injected put failures apply.
+func (f *Target) PutIf(ctx context.Context, name string, data []byte, version string) error {
+	f.mu.Lock()
+	f.puts++
+	ok := take(&f.putsLeft)
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%s: put %s: %w", f.Name(), name, ErrInjected)
+	}
+	c, has := blockstore.As[blockstore.Conditional](f.Target)
+	if !has {
+		return fmt.Errorf("%s: no conditional puts", f.Name())
+	}
+	return c.PutIf(ctx, name, data, version)
+}

@@ -68,6 +68,10 @@ func (c *Cache) Name() string { return c.inner.Name() }
 // Inner returns the wrapped target.
 func (c *Cache) Inner() blockstore.Target { return c.inner }
 
+// Unwrap returns the wrapped target (blockstore.Unwrapper): capabilities the
+// cache does not intercept are found on it through blockstore.As.
+func (c *Cache) Unwrap() blockstore.Target { return c.inner }
+
 // Stats reports block hits and misses since NewCache.
 func (c *Cache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
@@ -178,7 +182,7 @@ func (c *Cache) block(ctx context.Context, name, f string, b int64) ([]byte, err
 // fetch reads block b from the inner target: up to CacheBlock bytes.
 func (c *Cache) fetch(ctx context.Context, name string, b int64) ([]byte, error) {
 	buf := make([]byte, CacheBlock)
-	if t, ok := c.inner.(*Target); ok {
+	if t, ok := c.inner.(*Target); ok { // only when nothing sits between: a wrapper may intercept reads
 		n, err := t.readUpTo(ctx, name, buf, b*CacheBlock)
 		return buf[:n], err
 	}
@@ -196,7 +200,7 @@ func (c *Cache) fetch(ctx context.Context, name string, b int64) ([]byte, error)
 // Locker methods pass through when the inner target has object lock.
 
 func (c *Cache) locker() (Locker, error) {
-	l, ok := c.inner.(Locker)
+	l, ok := blockstore.As[Locker](c.inner)
 	if !ok {
 		return nil, fmt.Errorf("%s: target has no object lock support", c.Name())
 	}

@@ -21,3 +21,12 @@ func TestDirTarget(t *testing.T) { targettest.Run(t, newDir) }
 func TestFaultyPassThrough(t *testing.T) {
 	targettest.Run(t, func(t *testing.T) blockstore.Target { return faulty.Wrap(newDir(t)) })
 }
+
+func TestDirTempCleanup(t *testing.T) {
+	root := t.TempDir()
+	d, err := blockstore.NewDirTarget(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targettest.RunTempCleanup(t, faulty.Wrap(d), root)
+}

@@ -1,7 +1,9 @@
 // Package targettest is the conformance suite every blockstore.Target must
 // pass (directory now, S3-compatible later): atomic replacing Put, exact
-// ReadAt with io.ErrUnexpectedEOF and ErrNotExist, Stat, prefix List and
-// idempotent Delete.
+// ReadAt with io.ErrUnexpectedEOF and ErrNotExist, Stat, prefix List,
+// idempotent Delete, and the conditional put of owner leases found through
+// blockstore.As (so wrappers must keep it). RunTempCleanup checks a
+// directory-backed stack keeps GC's temp cleanup.
 package targettest
 
 import (
@@ -31,6 +33,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) blockstore.Target) {
 		{"Delete", testDelete},
 		{"Concurrent", testConcurrent},
 		{"Cancelled", testCancelled},
+		{"Conditional", testConditional},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newTarget(t)) })

@@ -26,6 +26,7 @@ func vaultCommand() *cli.Command {
 			}, Action: call(vaultCreate)},
 			{Name: "attach", ArgsUsage: "NAME", Usage: "rebuild a vault on this host from its shard targets (after losing the old host)", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "shards", Required: true, Usage: "every shard target of the vault, comma-separated, in the original order"}, passphraseFlag,
+				&cli.BoolFlag{Name: "takeover", Usage: "attach even while another host holds the vault's owner lease; that host is fenced and stops writing to it"},
 			}, Action: call(vaultAttach)},
 			{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
 			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
@@ -81,7 +82,7 @@ func vaultAttach(c *cli.Context, a *api) error {
 	if err != nil {
 		return err
 	}
-	req := daemon.AttachRequest{Name: name, Shards: strings.Split(c.String("shards"), ","), Passphrase: pass}
+	req := daemon.AttachRequest{Name: name, Shards: strings.Split(c.String("shards"), ","), Passphrase: pass, Takeover: c.Bool("takeover")}
 	if err := a.post("/v1/vaults/attach", req, nil); err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func vaultList(c *cli.Context, a *api) error {
 	if err := a.get("/v1/vaults", &rows); err != nil {
 		return err
 	}
-	return listing(c, rows, "name locked immutability items=item_count data=data_shards parity=parity_shards")
+	return listing(c, rows, "name locked immutability items=item_count data=data_shards parity=parity_shards writer")
 }
 
 func vaultShow(c *cli.Context, a *api) error {
