@@ -17,6 +17,8 @@ type statusView struct {
 	Items   []itemStat  `json:"items"`
 	Running []jobView   `json:"running"`
 	Mounts  []MountInfo `json:"mounts"`
+	// Quarantined lists vault directories start-up moved aside (never removed).
+	Quarantined []vault.Quarantined `json:"quarantined"`
 }
 
 type itemStat struct {
@@ -30,7 +32,8 @@ type itemStat struct {
 
 func (d *Daemon) hStatus(r *http.Request) (any, error) {
 	ctx := r.Context()
-	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.mounts.list()}
+	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.mounts.list(),
+		Quarantined: append([]vault.Quarantined{}, d.host.Quarantined()...)}
 	for _, info := range d.host.List(ctx) {
 		view := viewVault(info)
 		v, err := d.host.Vault(info.Name)
