@@ -91,7 +91,7 @@ func TestReadFaultsReconstructed(t *testing.T) {
 	fs[0].FailReadsAfter(0)
 	fs[1].Corrupt("seg/0000000000000001.1", 64+4+100)
 	fs[5].Drop("seg/0000000000000001.5")
-	got, err := s.Get(ctx, r.ID)
+	_, err = s.Get(ctx, r.ID)
 	if err == nil {
 		t.Fatal("3 faulty shards of 6 should not be readable")
 	}
@@ -100,7 +100,7 @@ func TestReadFaultsReconstructed(t *testing.T) {
 		t.Fatalf("want CorruptionError naming the chunk, got %v", err)
 	}
 	fs[5].Heal()
-	if got, err = s.Get(ctx, r.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := s.Get(ctx, r.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("2 faulty shards: %v", err)
 	}
 }

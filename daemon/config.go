@@ -137,8 +137,15 @@ func (c *Config) validate(where string) error {
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)
 	}
+	if err := c.checkValues(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
 	return nil
 }
+
+// Validate checks the final configuration (after flags); where names the
+// last source applied. The error names the key and its rule.
+func (c *Config) Validate(where string) error { return c.validate(where) }
 
 // ParseLevel reads debug, info, warn or error.
 func ParseLevel(s string) (slog.Level, error) {

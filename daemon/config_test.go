@@ -25,11 +25,22 @@ func TestExampleConfigIsTheDefault(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"max_jobs_per_vault = 0\n":        "1 to 64",
-		"log_level = \"loud\"\n":          "debug, info",
-		"shutdown_timeout = \"soon\"\n":   "30s",
-		"no_such_key = 1\n":               "unknown key",
-		"[tcp]\nlisten = \"0.0.0.0:1\"\n": "tls",
+		"max_jobs_per_vault = 0\n":                                        "1 to 64",
+		"log_level = \"loud\"\n":                                          "debug, info",
+		"shutdown_timeout = \"soon\"\n":                                   "30s",
+		"no_such_key = 1\n":                                               "unknown key",
+		"[tcp]\nlisten = \"0.0.0.0:1\"\n":                                 "tls",
+		"sweep_at = \"25:00\"\n":                                          "sweep_at = \"25:00\": want a time of day HH:MM from 00:00 to 23:59",
+		"sweep_at = \"3am\"\n":                                            "sweep_at",
+		"shutdown_timeout = \"0s\"\n":                                     "shutdown_timeout = \"0s\": want a duration from 1s to 1h0m0s",
+		"mount_expire = \"-5m\"\n":                                        "mount_expire = \"-5m0s\": want a duration from 1m0s",
+		"data = \"relative/dir\"\n":                                       "data = \"relative/dir\": want an absolute path",
+		"socket = \"/" + strings.Repeat("s", 120) + "\"\n":                "at most 107 bytes",
+		"metrics_listen = \"localhost\"\n":                                "metrics_listen = \"localhost\": want HOST:PORT",
+		"metrics_listen = \"127.0.0.1:70000\"\n":                          "port from 1 to 65535",
+		"[vaults.x_y]\npassphrase_file = \"/p\"\n":                        "not a vault name",
+		"[vaults.prod]\npassphrase_file = \"p\"\n":                        "vaults.prod.passphrase_file = \"p\": want an absolute path",
+		"[tcp]\nlisten = \"0.0.0.0:1\"\ncert = \"c.pem\"\nkey = \"/k\"\n": "tcp.cert",
 	}
 	for text, want := range cases {
 		p := filepath.Join(dir, "c.toml")
