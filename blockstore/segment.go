@@ -89,10 +89,14 @@ func (s *Store) startSeal(seg *segment) {
 func (s *Store) seal(seg *segment) {
 	ctx := context.Background()
 	seg.writing.Wait() // putters still encrypting into reserved ranges
-	err := s.writeSegment(ctx, seg.id, seg.buf)
+	failed, err := s.writeSegment(ctx, seg.id, seg.buf)
 	s.recycle(seg.buf)
 	if err == nil {
-		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, nil)
+		var mark func(*pebble.Batch) error
+		if len(failed) > 0 {
+			mark = func(b *pebble.Batch) error { return markDegraded(b, seg.id, failed) }
+		}
+		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, mark)
 	}
 	if err != nil {
 		s.deleteShards(ctx, seg.id)
@@ -111,13 +115,14 @@ func (s *Store) seal(seg *segment) {
 }
 
 // writeSegment erasure-codes data and puts one shard per target, in parallel;
-// every Put is durable when it returns.
-func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error {
+// every Put is durable when it returns. It returns the shards whose target
+// failed when the placement rule still allows the segment (degraded).
+func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) ([]int, error) {
 	shards, dataLen := s.split(data)
 	defer s.recycleParity(shards[s.layout.DataShards:])
 	if s.rs != nil {
 		if err := s.rs.Encode(shards); err != nil {
-			return fmt.Errorf("segment %016x: encode: %w", id, err)
+			return nil, fmt.Errorf("segment %016x: encode: %w", id, err)
 		}
 	}
 	errs := make([]error, len(shards))
@@ -130,10 +135,7 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("segment %016x: write shards: %w", id, err)
-	}
-	return nil
+	return s.checkShardWrites(id, errs)
 }
 
 // partsPutter is implemented by targets that store an object given in

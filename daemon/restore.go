@@ -36,7 +36,7 @@ func (d *Daemon) hRestore(r *http.Request) (any, error) {
 	job := vault.Job{Type: vault.JobRestore, Vault: v.Name(), Item: it.Name, Point: p.ID,
 		RequestedBy: principalName(r), Detail: req.Kind + " → " + restoreTarget(it, req)}
 	return d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
-		return d.runRestore(ctx, jc, v, it, p, req)
+		return namePointLoss(d.runRestore(ctx, jc, v, it, p, req), it, p)
 	})
 }
 
@@ -131,4 +131,14 @@ func restoreShare(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point
 		j.Detail = fmt.Sprintf("share → %s: %d entries, %d bytes; conflicts: %s", req.To, res.Files, res.Bytes, strings.Join(res.Conflicts, ", "))
 	})
 	return nil
+}
+
+// namePointLoss prefixes an error that means lost or corrupt backup data
+// with the item and point, so the failed job names segment, chunk (from
+// blockstore), path (from the restorer), item and point.
+func namePointLoss(err error, it vault.Item, p vault.Point) error {
+	if err == nil || !fileshare.IsDataLoss(err) {
+		return err
+	}
+	return fmt.Errorf("item %q point %s: backup data cannot be read back (run \"rewind verify --read-data\" and \"rewind repair\"): %w", it.Name, p.ID, err)
 }

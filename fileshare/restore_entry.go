@@ -34,7 +34,7 @@ func (rs *restorer) file(ctx context.Context, dirfd int, name string, n *Node, r
 	if n.Nlink > 1 {
 		rs.links[key] = out
 	}
-	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel})
+	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel, out: out})
 }
 
 // contents writes n's data at its offsets; holes stay holes.
