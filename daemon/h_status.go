@@ -69,14 +69,17 @@ func (d *Daemon) itemStatus(r *http.Request, v *vault.Vault, it vault.Item) item
 	return s
 }
 
-// degraded reports whether any shard target of v does not answer.
+// degraded reports whether any shard target of v does not answer, or any
+// segment lacks shards (written while a target failed, or found damaged by
+// the last verify and not repaired since).
 func (d *Daemon) degraded(ctx context.Context, v *vault.Vault) bool {
 	for _, t := range v.Store().Targets() {
 		if err := t.List(ctx, "keys/", func(string, int64) error { return nil }); err != nil {
 			return true
 		}
 	}
-	return false
+	n, err := v.Store().DegradedSegments(ctx)
+	return err != nil || n > 0
 }
 
 func (d *Daemon) hLogLevel(r *http.Request) (any, error) {

@@ -115,9 +115,12 @@ func (rs *restorer) discard(j *restoreJob) {
 	}
 }
 
-// IsDataLoss reports whether err means the point's data could not be read
-// back: a chunk missing from the index or unreadable even with parity
-// (blockstore.ErrNotFound, blockstore.ErrCorruption).
+// IsDataLoss reports whether err means the store could not give back a
+// chunk of the point: missing from the index (blockstore.ErrNotFound) or
+// unreadable even with parity (*blockstore.CorruptionError). A chunk that
+// reads back but decodes to a malformed object (ErrCorruptObject: a bad
+// entry name, say) is not loss: that entry is skipped with a warning.
 func IsDataLoss(err error) bool {
-	return errors.Is(err, blockstore.ErrCorruption) || errors.Is(err, blockstore.ErrNotFound)
+	var ce *blockstore.CorruptionError
+	return errors.As(err, &ce) || errors.Is(err, blockstore.ErrNotFound)
 }
