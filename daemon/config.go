@@ -20,18 +20,23 @@ const DefaultConfigPath = "/etc/rewind/rewind.toml"
 // Config is the daemon's configuration: the file (etc/rewind.toml documents
 // every key with its default), then REWIND_* environment variables, then flags.
 type Config struct {
-	Data            string                 `toml:"data"`
-	Socket          string                 `toml:"socket"`
-	SocketGroup     string                 `toml:"socket_group"`
-	LogLevel        string                 `toml:"log_level"`
-	MaxJobsPerVault int                    `toml:"max_jobs_per_vault"`
-	ShutdownTimeout Duration               `toml:"shutdown_timeout"`
-	MountExpire     Duration               `toml:"mount_expire"`
-	SweepAt         string                 `toml:"sweep_at"`
-	MetricsListen   string                 `toml:"metrics_listen"`
-	MemoryLimit     string                 `toml:"memory_limit"`
-	TCP             TCPConfig              `toml:"tcp"`
-	Vaults          map[string]VaultConfig `toml:"vaults"`
+	Data            string   `toml:"data"`
+	Socket          string   `toml:"socket"`
+	SocketGroup     string   `toml:"socket_group"`
+	LogLevel        string   `toml:"log_level"`
+	MaxJobsPerVault int      `toml:"max_jobs_per_vault"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	MountExpire     Duration `toml:"mount_expire"`
+	SweepAt         string   `toml:"sweep_at"`
+	MetricsListen   string   `toml:"metrics_listen"`
+	MemoryLimit     string   `toml:"memory_limit"`
+	// SpaceReserve and SpaceReservePercent: new backups are refused while the
+	// data directory or a local shard directory has less free space than the
+	// smaller of the two.
+	SpaceReserve        string                 `toml:"space_reserve"`
+	SpaceReservePercent int                    `toml:"space_reserve_percent"`
+	TCP                 TCPConfig              `toml:"tcp"`
+	Vaults              map[string]VaultConfig `toml:"vaults"`
 }
 
 // TCPConfig enables the API over TCP with TLS and bearer tokens.
@@ -66,15 +71,17 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // DefaultConfig is the embedded default the daemon runs on with no file.
 func DefaultConfig() Config {
 	return Config{
-		Data:            "/var/lib/rewind",
-		Socket:          "/run/rewind/rewind.sock",
-		SocketGroup:     "rewind",
-		LogLevel:        "info",
-		MaxJobsPerVault: 2,
-		ShutdownTimeout: Duration{30 * time.Second},
-		MountExpire:     Duration{12 * time.Hour},
-		SweepAt:         "03:00",
-		MemoryLimit:     "160MiB",
+		Data:                "/var/lib/rewind",
+		Socket:              "/run/rewind/rewind.sock",
+		SocketGroup:         "rewind",
+		LogLevel:            "info",
+		MaxJobsPerVault:     2,
+		ShutdownTimeout:     Duration{30 * time.Second},
+		MountExpire:         Duration{12 * time.Hour},
+		SweepAt:             "03:00",
+		MemoryLimit:         "160MiB",
+		SpaceReserve:        "1GiB",
+		SpaceReservePercent: 2,
 	}
 }
 

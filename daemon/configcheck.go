@@ -35,6 +35,7 @@ func (c *Config) checkValues() error {
 		checkOptionalAbs("tcp.cert", c.TCP.Cert),
 		checkOptionalAbs("tcp.key", c.TCP.Key),
 		c.checkVaults(),
+		checkReserve(c.SpaceReserve, c.SpaceReservePercent),
 	)
 }
 
@@ -100,4 +101,16 @@ func (c *Config) checkVaults() error {
 		errs = append(errs, checkAbs("vaults."+name+".passphrase_file", vc.PassphraseFile))
 	}
 	return errors.Join(errs...)
+}
+
+// checkReserve: space_reserve is a size ("0" turns the absolute part off),
+// space_reserve_percent 0 to 50.
+func checkReserve(size string, pct int) error {
+	if _, err := parseSize(size); err != nil {
+		return fmt.Errorf("space_reserve = %q: want a size such as 1GiB or 512MiB", size)
+	}
+	if pct < 0 || pct > 50 {
+		return fmt.Errorf("space_reserve_percent = %d: want 0 to 50", pct)
+	}
+	return nil
 }

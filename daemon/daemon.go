@@ -38,6 +38,7 @@ type Daemon struct {
 
 	// unlockMu serialises unlocks, so two clients cannot race a vault's key.
 	unlockMu sync.Mutex
+	space    spaceGuard
 }
 
 // Options tune a daemon for tests; the zero value is production.
@@ -76,6 +77,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
+	d.tendBallast() // on a full disk: free the ballast before Pebble opens
 	host, err := vault.OpenHost(ctx, cfg.Data, vault.HostOptions{Now: d.now, Logger: d.log, OpenTarget: openThrottled})
 	if err != nil {
 		return nil, fmt.Errorf("open vaults in %s: %w", cfg.Data, err)
@@ -132,6 +134,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	stopWatchdog := d.watchdog()
 	go d.sched.run(ctx)
 	go d.mounts.expireLoop(ctx)
+	go d.watchSpace(ctx)
 	<-ctx.Done()
 	stopWatchdog()
 	return d.shutdown(servers)

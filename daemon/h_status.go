@@ -19,6 +19,9 @@ type statusView struct {
 	Mounts  []MountInfo `json:"mounts"`
 	// Quarantined lists vault directories start-up moved aside (never removed).
 	Quarantined []vault.Quarantined `json:"quarantined"`
+	// Space says why new backups are refused (the data directory is below its
+	// free-space reserve); empty while there is room.
+	Space string `json:"space,omitempty"`
 }
 
 type itemStat struct {
@@ -34,6 +37,9 @@ func (d *Daemon) hStatus(r *http.Request) (any, error) {
 	ctx := r.Context()
 	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.mounts.list(),
 		Quarantined: append([]vault.Quarantined{}, d.host.Quarantined()...)}
+	if err := d.lowSpace(nil); err != nil {
+		st.Space = "read-only for new backups: " + err.Error()
+	}
 	for _, info := range d.host.List(ctx) {
 		view := viewVault(info)
 		v, err := d.host.Vault(info.Name)

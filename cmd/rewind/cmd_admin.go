@@ -59,6 +59,9 @@ func statusCommand() *cli.Command {
 
 func printStatus(st map[string]any) error {
 	fmt.Printf("rewind daemon %s, up since %s\n", cell(st["version"]), cell(st["started"]))
+	if s, _ := st["space"].(string); s != "" {
+		fmt.Printf("SPACE: %s\n", s)
+	}
 	for _, sec := range []struct{ key, spec string }{
 		{"vaults", "vault=name locked degraded items=item_count error"},
 		{"items", "item=name vault state next=next_run last=last_result"},
