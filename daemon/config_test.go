@@ -41,6 +41,8 @@ func TestConfigErrors(t *testing.T) {
 		"[vaults.x_y]\npassphrase_file = \"/p\"\n":                        "not a vault name",
 		"[vaults.prod]\npassphrase_file = \"p\"\n":                        "vaults.prod.passphrase_file = \"p\": want an absolute path",
 		"[tcp]\nlisten = \"0.0.0.0:1\"\ncert = \"c.pem\"\nkey = \"/k\"\n": "tcp.cert",
+		"space_reserve = \"lots\"\n":                                      "space_reserve = \"lots\": want a size",
+		"space_reserve_percent = 60\n":                                    "space_reserve_percent = 60: want 0 to 50",
 	}
 	for text, want := range cases {
 		p := filepath.Join(dir, "c.toml")
@@ -58,4 +60,21 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("env override: %v %d", err, cfg.MaxJobsPerVault)
 	}
 	_ = time.Second
+}
+
+// The reserve is the smaller of space_reserve and the percentage.
+func TestSpaceReserve(t *testing.T) {
+	d := &Daemon{cfg: DefaultConfig()}
+	for total, want := range map[uint64]uint64{
+		10 << 30:  (10 << 30) / 100 * 2, // 2 % of 10 GiB < 1 GiB
+		100 << 30: 1 << 30,              // 1 GiB < 2 % of 100 GiB
+	} {
+		if got := d.reserve(total); got != want {
+			t.Errorf("reserve(%d) = %d, want %d", total, got, want)
+		}
+	}
+	d.cfg.SpaceReserve = "0"
+	if got := d.reserve(100 << 30); got != 0 {
+		t.Errorf("space_reserve 0: reserve = %d, want 0 (off)", got)
+	}
 }
