@@ -6,10 +6,13 @@ PKGS     := ./...
 # Packages cheap enough to run under the race detector.
 RACE     := ./policy/... ./vault/... ./blockstore/... ./fileshare/...
 DATA     ?= $(CURDIR)/.cache/run
+# Static analysis, pinned; "go run" fetches and caches them (no go.mod entry).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+INEFFASSIGN := github.com/gordonklaus/ineffassign@v0.2.0
 
 export PATH := $(PATH):/usr/sbin:/sbin
 
-.PHONY: all build test test-deps bench bench-compare soak run install clean
+.PHONY: all build lint test test-deps bench bench-compare soak run install clean
 PREFIX   ?= /usr/local
 
 all: build
@@ -21,8 +24,13 @@ test-deps:
 	./scripts/install-test-deps.sh
 	./scripts/minio.sh install
 
-test: test-deps build
+# go vet, staticcheck (default checks, SA4006 among them) and ineffassign: any finding fails.
+lint:
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+	$(GO) run $(INEFFASSIGN) $(PKGS)
+
+test: test-deps build lint
 	$(GO) test -race -timeout 20m $(RACE)
 	$(GO) test -timeout 25m $$($(GO) list $(PKGS) | grep -v -E '/(policy|vault|blockstore|fileshare)(/|$$)')
 

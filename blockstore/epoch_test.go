@@ -15,7 +15,7 @@ func TestGCEpochRule(t *testing.T) {
 	ctx := context.Background()
 	old := putAllFlush(t, s, mixedChunks(21, 6, 30<<10)) // epoch 0: written before epochs
 	oldOrphan, _ := s.segs.take()
-	if err := s.writeSegment(ctx, oldOrphan, []byte("epoch 0 crash leftover")); err != nil {
+	if _, err := s.writeSegment(ctx, oldOrphan, []byte("epoch 0 crash leftover")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetOwner(2, time.Now(), time.Hour, nil); err != nil {
@@ -28,7 +28,7 @@ func TestGCEpochRule(t *testing.T) {
 		}
 	}
 	newer := uint64(3)<<EpochShift | 5 // written by a later owner
-	if err := s.writeSegment(ctx, newer, []byte("a newer owner's segment")); err != nil {
+	if _, err := s.writeSegment(ctx, newer, []byte("a newer owner's segment")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GC(ctx, liveSet()); err != nil {

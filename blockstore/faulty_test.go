@@ -41,10 +41,13 @@ func segObjects(t *testing.T, fs []*faulty.Target) int {
 	return n
 }
 
+// Two failed targets of 4+2 leave no redundancy: the placement rule fails
+// the seal (one failed target commits the segment degraded, see below).
 func TestFailedPutIsNotVisible(t *testing.T) {
 	s, fs := faultyStore(t)
 	ctx := context.Background()
 	fs[3].FailPutsAfter(0)
+	fs[4].FailPutsAfter(0)
 	w := s.NewWriter()
 	defer w.Close()
 	r, err := w.Put(ctx, []byte("never committed"))
@@ -61,6 +64,7 @@ func TestFailedPutIsNotVisible(t *testing.T) {
 		t.Fatalf("failed seal left %d shard objects", n)
 	}
 	fs[3].Heal()
+	fs[4].Heal()
 	if err := w.Flush(ctx); !errors.Is(err, faulty.ErrInjected) {
 		t.Fatalf("second flush after a lost seal: %v", err)
 	}
@@ -91,7 +95,7 @@ func TestReadFaultsReconstructed(t *testing.T) {
 	fs[0].FailReadsAfter(0)
 	fs[1].Corrupt("seg/0000000000000001.1", 64+4+100)
 	fs[5].Drop("seg/0000000000000001.5")
-	got, err := s.Get(ctx, r.ID)
+	_, err = s.Get(ctx, r.ID)
 	if err == nil {
 		t.Fatal("3 faulty shards of 6 should not be readable")
 	}
@@ -100,7 +104,43 @@ func TestReadFaultsReconstructed(t *testing.T) {
 		t.Fatalf("want CorruptionError naming the chunk, got %v", err)
 	}
 	fs[5].Heal()
-	if got, err = s.Get(ctx, r.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := s.Get(ctx, r.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("2 faulty shards: %v", err)
+	}
+}
+
+// One failed target of 4+2: the segment is committed with its other five
+// shards, readable, and marked degraded until a repair rewrites the shard.
+func TestOneFailedTargetCommitsDegraded(t *testing.T) {
+	s, fs := faultyStore(t)
+	ctx := context.Background()
+	fs[2].FailPutsAfter(0)
+	w := s.NewWriter()
+	defer w.Close()
+	r, err := w.Put(ctx, []byte("written with a target down"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatalf("flush with one target down: %v", err)
+	}
+	if got, err := s.Get(ctx, r.ID); err != nil || string(got) != "written with a target down" {
+		t.Fatal(got, err)
+	}
+	if n, err := s.DegradedSegments(ctx); err != nil || n != 1 {
+		t.Fatalf("DegradedSegments = %d, %v; want 1", n, err)
+	}
+	fs[2].Heal()
+	if rep, err := s.Verify(ctx, false); err != nil || len(rep.BadShards) != 1 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	if n, _ := s.DegradedSegments(ctx); n != 1 {
+		t.Fatalf("verify cleared the mark of a segment still missing a shard (%d)", n)
+	}
+	if _, err := s.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DegradedSegments(ctx); err != nil || n != 0 {
+		t.Fatalf("DegradedSegments after repair = %d, %v; want 0", n, err)
 	}
 }

@@ -83,7 +83,7 @@ func TestGCOpenWriterAndOrphans(t *testing.T) {
 	fresh := filepath.Join(filepath.Dir(stale), tempPrefix+"fedcba9876543210")
 	os.WriteFile(fresh, []byte("a put in progress"), 0o600)
 	orphan, _ := s.segs.take()
-	if err := s.writeSegment(ctx, orphan, []byte("crash leftover, never committed")); err != nil {
+	if _, err := s.writeSegment(ctx, orphan, []byte("crash leftover, never committed")); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.GC(ctx, liveSet())

@@ -3,6 +3,7 @@ package blockstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -24,6 +25,7 @@ func (s *Store) dropSegment(ctx context.Context, st *GCStats, g *gcSegment, mark
 	n, err := s.deleteEntriesLocked(b, g.id, g.chunks)
 	if err == nil {
 		b.Delete(segKey(g.id), nil)
+		b.Delete(degradedKey(g.id), nil)
 		err = b.Commit(pebble.Sync)
 	}
 	b.Close()
@@ -78,9 +80,9 @@ func (s *Store) rewriteSegment(ctx context.Context, st *GCStats, g *gcSegment, m
 		return err
 	}
 	buf, entries := copyEntries(data, keep)
-	if err := s.writeSegment(ctx, newID, buf); err != nil {
-		s.deleteShards(ctx, newID)
-		return err
+	if failed, err := s.writeSegment(ctx, newID, buf); err != nil || len(failed) > 0 {
+		s.deleteShards(ctx, newID) // a rewrite never trades a whole segment for a degraded one
+		return errors.Join(err, fmt.Errorf("segment %016x: a shard target failed; the rewrite of %016x is left for later", newID, g.id))
 	}
 	s.mu.Lock()
 	for _, c := range drop {
@@ -93,7 +95,7 @@ func (s *Store) rewriteSegment(ctx context.Context, st *GCStats, g *gcSegment, m
 	var n int
 	err = s.commitSegment(newID, int64(len(buf)), entries, func(b *pebble.Batch) (err error) {
 		n, err = s.deleteEntriesLocked(b, g.id, drop)
-		return errors.Join(err, b.Delete(segKey(g.id), nil))
+		return errors.Join(err, b.Delete(segKey(g.id), nil), b.Delete(degradedKey(g.id), nil))
 	})
 	s.mu.Unlock()
 	if err != nil {

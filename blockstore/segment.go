@@ -93,12 +93,17 @@ func (s *Store) seal(seg *segment) {
 	if e := s.Epoch(); err == nil && EpochOf(seg.id) != e {
 		err = fmt.Errorf("segment %016x was started before this host took owner epoch %d: back up again", seg.id, e)
 	}
+	var failed []int
 	if err == nil {
-		err = s.writeSegment(ctx, seg.id, seg.buf)
+		failed, err = s.writeSegment(ctx, seg.id, seg.buf)
 	}
 	s.recycle(seg.buf)
 	if err == nil {
-		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, nil)
+		var mark func(*pebble.Batch) error
+		if len(failed) > 0 {
+			mark = func(b *pebble.Batch) error { return markDegraded(b, seg.id, failed) }
+		}
+		err = s.commitSegment(seg.id, int64(len(seg.buf)), seg.entries, mark)
 	}
 	if err != nil {
 		s.deleteShards(ctx, seg.id)
@@ -117,13 +122,14 @@ func (s *Store) seal(seg *segment) {
 }
 
 // writeSegment erasure-codes data and puts one shard per target, in parallel;
-// every Put is durable when it returns.
-func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error {
+// every Put is durable when it returns. It returns the shards whose target
+// failed when the placement rule still allows the segment (degraded).
+func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) ([]int, error) {
 	shards, dataLen := s.split(data)
 	defer s.recycleParity(shards[s.layout.DataShards:])
 	if s.rs != nil {
 		if err := s.rs.Encode(shards); err != nil {
-			return fmt.Errorf("segment %016x: encode: %w", id, err)
+			return nil, fmt.Errorf("segment %016x: encode: %w", id, err)
 		}
 	}
 	errs := make([]error, len(shards))
@@ -136,10 +142,7 @@ func (s *Store) writeSegment(ctx context.Context, id uint64, data []byte) error 
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("segment %016x: write shards: %w", id, err)
-	}
-	return nil
+	return s.checkShardWrites(id, errs)
 }
 
 func (s *Store) putShard(ctx context.Context, seg uint64, i int, dataLen int64, data []byte) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Verify checks shard checksums and parity consistency (no key needed); with
@@ -35,7 +36,13 @@ func (s *Store) scrub(ctx context.Context, readData, repair bool) (*VerifyReport
 	r := &VerifyReport{}
 	err := s.forEachSegment(func(seg uint64, rec segRecord) error {
 		r.Segments++
-		return s.scrubSegment(ctx, r, k, seg, rec, repair)
+		before, unrep := len(r.BadShards), len(r.Unrepairable)
+		if err := s.scrubSegment(ctx, r, k, seg, rec, repair); err != nil {
+			return err
+		}
+		bad := r.BadShards[before:]
+		repaired := repair && len(r.Unrepairable) == unrep && !slices.ContainsFunc(bad, func(p ShardProblem) bool { return p.Shard < 0 })
+		return s.noteScrub(seg, bad, repaired)
 	})
 	if err == nil {
 		err = s.checkIndex(r)

@@ -74,6 +74,9 @@ func (d *Daemon) startBackup(v *vault.Vault, plan backupPlan, principal string) 
 	if v.Locked() {
 		return vault.Job{}, lockedError(v.Name())
 	}
+	if err := d.checkBackupSpace(v); err != nil {
+		return vault.Job{}, err
+	}
 	job := vault.Job{Type: vault.JobBackup, Vault: v.Name(), Item: plan.item.Name, RequestedBy: principal}
 	return d.jobs.submit(v, job, itemKey(v.Name(), plan.item.Name), func(ctx context.Context, jc *jobCtx) error {
 		return d.runBackup(ctx, jc, v, plan)

@@ -30,15 +30,20 @@ type Config struct {
 	MountExpire     Duration `toml:"mount_expire"`
 	// LeaseRenew and LeaseValid time each vault's owner lease on its shard
 	// targets: renewed every LeaseRenew, live LeaseValid after a renewal.
-	LeaseRenew     Duration  `toml:"owner_lease_renew"`
-	LeaseValid     Duration  `toml:"owner_lease_valid"`
-	MountMaxExpire Duration  `toml:"mount_max_expire"`
-	MountRoot      string    `toml:"mount_root"`
-	RestoreRoots   []string  `toml:"restore_roots"`
-	SweepAt        string    `toml:"sweep_at"`
-	MetricsListen  string    `toml:"metrics_listen"`
-	MemoryLimit    string    `toml:"memory_limit"`
-	TCP            TCPConfig `toml:"tcp"`
+	LeaseRenew     Duration `toml:"owner_lease_renew"`
+	LeaseValid     Duration `toml:"owner_lease_valid"`
+	MountMaxExpire Duration `toml:"mount_max_expire"`
+	MountRoot      string   `toml:"mount_root"`
+	RestoreRoots   []string `toml:"restore_roots"`
+	SweepAt        string   `toml:"sweep_at"`
+	MetricsListen  string   `toml:"metrics_listen"`
+	MemoryLimit    string   `toml:"memory_limit"`
+	// SpaceReserve and SpaceReservePercent: new backups are refused while the
+	// data directory or a local shard directory has less free space than the
+	// smaller of the two.
+	SpaceReserve        string    `toml:"space_reserve"`
+	SpaceReservePercent int       `toml:"space_reserve_percent"`
+	TCP                 TCPConfig `toml:"tcp"`
 	// SecurityAdmins are unix users who, on the socket, hold the
 	// security-admin role (approve or reject critical operations).
 	SecurityAdmins []string `toml:"security_admins"`
@@ -96,20 +101,22 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // DefaultConfig is the embedded default the daemon runs on with no file.
 func DefaultConfig() Config {
 	return Config{
-		Data:            "/var/lib/rewind",
-		Socket:          "/run/rewind/rewind.sock",
-		SocketGroup:     "rewind",
-		LogLevel:        "info",
-		MaxJobsPerVault: 2,
-		ShutdownTimeout: Duration{30 * time.Second},
-		MountExpire:     Duration{12 * time.Hour},
-		MountMaxExpire:  Duration{7 * 24 * time.Hour},
-		MountRoot:       "/run/rewind/mounts",
-		LeaseRenew:      Duration{30 * time.Second},
-		LeaseValid:      Duration{3 * time.Minute},
-		SweepAt:         "03:00",
-		MemoryLimit:     "160MiB",
-		ApprovalTTL:     Duration{24 * time.Hour},
+		Data:                "/var/lib/rewind",
+		Socket:              "/run/rewind/rewind.sock",
+		SocketGroup:         "rewind",
+		LogLevel:            "info",
+		MaxJobsPerVault:     2,
+		ShutdownTimeout:     Duration{30 * time.Second},
+		MountExpire:         Duration{12 * time.Hour},
+		MountMaxExpire:      Duration{7 * 24 * time.Hour},
+		MountRoot:           "/run/rewind/mounts",
+		LeaseRenew:          Duration{30 * time.Second},
+		LeaseValid:          Duration{3 * time.Minute},
+		SweepAt:             "03:00",
+		MemoryLimit:         "160MiB",
+		ApprovalTTL:         Duration{24 * time.Hour},
+		SpaceReserve:        "1GiB",
+		SpaceReservePercent: 2,
 		TCP: TCPConfig{ReadHeaderTimeout: Duration{10 * time.Second}, ReadTimeout: Duration{time.Minute},
 			WriteTimeout: Duration{10 * time.Minute}, IdleTimeout: Duration{2 * time.Minute},
 			MaxHeaderBytes: 64 << 10, MaxConns: 256, MaxConnsPerIP: 32},
@@ -189,6 +196,9 @@ func (c *Config) validate(where string) error {
 	if (c.TCP.Listen != "") && (c.TCP.Cert == "" || c.TCP.Key == "") {
 		return fmt.Errorf("%s: tcp.listen needs tcp.cert and tcp.key (the TCP API is TLS only)", where)
 	}
+	if err := c.checkValues(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
 	if err := c.TCP.validateLimits(); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
@@ -234,6 +244,10 @@ func (c *Config) validateAccess(where string) error {
 	}
 	return nil
 }
+
+// Validate checks the final configuration (after flags); where names the
+// last source applied. The error names the key and its rule.
+func (c *Config) Validate(where string) error { return c.validate(where) }
 
 // ParseLevel reads debug, info, warn or error.
 func ParseLevel(s string) (slog.Level, error) {

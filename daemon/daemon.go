@@ -45,6 +45,7 @@ type Daemon struct {
 	unlockMu sync.Mutex
 	// unlockFails slows down passphrase guessing, per principal.
 	unlockFails failLimiter
+	space       spaceGuard
 }
 
 // Options tune a daemon for tests; the zero value is production.
@@ -89,6 +90,7 @@ func start(ctx context.Context, cfg Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.dataLock = lock
+	d.tendBallast() // on a full disk: free the ballast before Pebble opens
 	if err := d.open(ctx); err != nil {
 		lock.Close()
 		return nil, err
@@ -163,6 +165,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	go d.sched.run(ctx)
 	go d.mounts.expireLoop(ctx)
 	go d.renewLeases(ctx)
+	go d.watchSpace(ctx)
 	<-ctx.Done()
 	stopWatchdog()
 	return d.shutdown(servers)

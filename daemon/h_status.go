@@ -17,6 +17,11 @@ type statusView struct {
 	Items   []itemStat  `json:"items"`
 	Running []jobView   `json:"running"`
 	Mounts  []MountInfo `json:"mounts"`
+	// Quarantined lists vault directories start-up moved aside (never removed).
+	Quarantined []vault.Quarantined `json:"quarantined"`
+	// Space says why new backups are refused (the data directory is below its
+	// free-space reserve); empty while there is room.
+	Space string `json:"space,omitempty"`
 }
 
 type itemStat struct {
@@ -30,7 +35,11 @@ type itemStat struct {
 
 func (d *Daemon) hStatus(r *http.Request) (any, error) {
 	ctx := r.Context()
-	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.visibleMounts(ctx)}
+	st := statusView{Version: Version, Started: d.started, Vaults: []vaultView{}, Items: []itemStat{}, Running: []jobView{}, Mounts: d.visibleMounts(ctx),
+		Quarantined: append([]vault.Quarantined{}, d.host.Quarantined()...)}
+	if err := d.lowSpace(nil); err != nil {
+		st.Space = "read-only for new backups: " + err.Error()
+	}
 	for _, info := range d.visibleVaults(ctx) {
 		view := viewVault(info)
 		v, err := d.host.Vault(info.Name)
@@ -66,14 +75,17 @@ func (d *Daemon) itemStatus(r *http.Request, v *vault.Vault, it vault.Item) item
 	return s
 }
 
-// degraded reports whether any shard target of v does not answer.
+// degraded reports whether any shard target of v does not answer, or any
+// segment lacks shards (written while a target failed, or found damaged by
+// the last verify and not repaired since).
 func (d *Daemon) degraded(ctx context.Context, v *vault.Vault) bool {
 	for _, t := range v.Store().Targets() {
 		if err := t.List(ctx, "keys/", func(string, int64) error { return nil }); err != nil {
 			return true
 		}
 	}
-	return false
+	n, err := v.Store().DegradedSegments(ctx)
+	return err != nil || n > 0
 }
 
 func (d *Daemon) hLogLevel(r *http.Request) (any, error) {

@@ -41,6 +41,9 @@ func (d *Daemon) hVaults(r *http.Request) (any, error) {
 	out := make([]vaultView, len(infos))
 	for i, info := range infos {
 		out[i] = viewVault(info)
+		if v, err := d.host.Vault(info.Name); err == nil {
+			out[i].Degraded = d.degraded(r.Context(), v)
+		}
 	}
 	return out, nil
 }
@@ -50,7 +53,9 @@ func (d *Daemon) hVault(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return viewVault(v.Info(r.Context())), nil
+	view := viewVault(v.Info(r.Context()))
+	view.Degraded = d.degraded(r.Context(), v)
+	return view, nil
 }
 
 func (d *Daemon) hCreateVault(r *http.Request) (any, error) {

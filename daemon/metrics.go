@@ -61,7 +61,7 @@ func (d *Daemon) writeMetrics(ctx context.Context, w io.Writer) {
 		fmt.Fprintf(w, "rewind_jobs{%s} %d\n", k, jobs[k])
 	}
 	fmt.Fprintln(w, "# HELP rewind_vault_locked 1 when the vault's key is not in memory.\n# TYPE rewind_vault_locked gauge")
-	fmt.Fprintln(w, "# HELP rewind_vault_degraded 1 when a shard target does not answer.\n# TYPE rewind_vault_degraded gauge")
+	fmt.Fprintln(w, "# HELP rewind_vault_degraded 1 when a shard target does not answer or a segment lacks shards (written degraded, or found damaged by verify).\n# TYPE rewind_vault_degraded gauge")
 	fmt.Fprintln(w, strings.Join(vaults, "\n"))
 	fmt.Fprintln(w, "# HELP rewind_item_source_bytes Size of the item's newest point's source.\n# TYPE rewind_item_source_bytes gauge")
 	fmt.Fprintln(w, "# HELP rewind_item_stored_bytes Bytes the item's kept points added to the store.\n# TYPE rewind_item_stored_bytes gauge")

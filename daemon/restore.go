@@ -78,7 +78,7 @@ func (d *Daemon) queueRestore(ctx context.Context, v *vault.Vault, it vault.Item
 	drop := dropPrivileges(ctx)
 	rec, err := d.jobs.submit(v, job, "", func(ctx context.Context, jc *jobCtx) error {
 		defer closeTarget(tg)
-		return d.runRestore(ctx, jc, v, it, p, req, tg, drop)
+		return namePointLoss(d.runRestore(ctx, jc, v, it, p, req, tg, drop), it, p)
 	})
 	if err != nil {
 		closeTarget(tg)
@@ -241,4 +241,14 @@ func checkKeepPrivileges(ctx context.Context, it vault.Item, req RestoreRequest)
 			"and device nodes are dropped for other callers; restore without the flag")
 	}
 	return nil
+}
+
+// namePointLoss prefixes an error that means lost or corrupt backup data
+// with the item and point, so the failed job names segment, chunk (from
+// blockstore), path (from the restorer), item and point.
+func namePointLoss(err error, it vault.Item, p vault.Point) error {
+	if err == nil || !fileshare.IsDataLoss(err) {
+		return err
+	}
+	return fmt.Errorf("item %q point %s: backup data cannot be read back (run \"rewind verify --read-data\" and \"rewind repair\"): %w", it.Name, p.ID, err)
 }

@@ -163,17 +163,6 @@ func (r *runner) cancel(id, principal string) bool {
 	return ok
 }
 
-// activeIDs lists the jobs running or queued in this process.
-func (r *runner) activeIDs() map[string]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]bool, len(r.running))
-	for id := range r.running {
-		out[id] = true
-	}
-	return out
-}
-
 // isBusy reports whether a job holds the exclusive key.
 func (r *runner) isBusy(key string) bool {
 	r.mu.Lock()

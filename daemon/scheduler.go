@@ -182,7 +182,11 @@ func (s *scheduler) maybeSweep(v *vault.Vault, now time.Time) {
 	}
 	s.mu.Unlock()
 	run, _, err := dueRun(sched, last, now)
-	if err != nil || !run {
+	if err != nil { // sweep_at is checked at start; this is a bug if it happens
+		s.d.log.Error("daily sweep cannot be scheduled", "vault", v.Name(), "sweep_at", s.d.cfg.SweepAt, "err", err)
+		return
+	}
+	if !run {
 		return
 	}
 	s.mu.Lock()

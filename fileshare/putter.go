@@ -81,7 +81,7 @@ func (w *window) complete(add func(Extent) error) error {
 	w.jobs = w.jobs[1:]
 	<-j.done // putters always finish what was queued
 	n := len(j.data)
-	chunkBufs.Put(j.data[:0]) //nolint:staticcheck // a slice header is fine here
+	chunkBufs.Put(j.data[:0]) //lint:ignore SA6002 a slice header is fine here
 	if j.err != nil {
 		return j.err
 	}

@@ -34,13 +34,18 @@ func (rs *restorer) dir(ctx context.Context, dirfd int, dir *Entry, rel, out str
 	return nil
 }
 
-// soft turns a per-entry failure into a warning unless the restore was cancelled.
+// soft turns a per-entry failure into a warning unless the restore was
+// cancelled or the point's data cannot be read (lost or corrupt chunks, a
+// lost directory object): loss is a failure, never a warning.
 func (rs *restorer) soft(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if IsDataLoss(err) {
+		return err
 	}
 	rs.warn("%v", err)
 	return nil

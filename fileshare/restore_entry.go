@@ -51,7 +51,7 @@ func (rs *restorer) file(ctx context.Context, dirfd int, name string, n *Entry, 
 		return fmt.Errorf("%s: create: %w", showPath(rel), err)
 	}
 	rs.created(n, out)
-	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel})
+	return rs.queue(ctx, &restoreJob{fd: fd, n: n, rel: rel, out: out})
 }
 
 // contents writes n's data at its offsets; holes stay holes.

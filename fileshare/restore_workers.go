@@ -2,10 +2,14 @@ package fileshare
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
+
+	"github.com/rewind-backup/rewind/blockstore"
 )
 
 // restoreWorkers fetch chunks and write file contents while the walk goes on.
@@ -19,6 +23,7 @@ type restoreJob struct {
 	fd  int
 	n   *Entry
 	rel string
+	out string // path below the restore target; this restore created it
 }
 
 // parallel runs walk (which queues files) alongside the content workers.
@@ -33,8 +38,8 @@ func (rs *restorer) parallel(ctx context.Context, walk func(context.Context) err
 		return walk(gctx)
 	})
 	err := g.Wait()
-	for j := range rs.jobs { // left over after a failure
-		unix.Close(j.fd)
+	for j := range rs.jobs { // left over after a failure: created, never written
+		rs.discard(j)
 	}
 	if err == nil {
 		err = ctx.Err()
@@ -47,7 +52,7 @@ func (rs *restorer) queue(ctx context.Context, j *restoreJob) error {
 	case rs.jobs <- j:
 		return nil
 	case <-ctx.Done():
-		unix.Close(j.fd)
+		rs.discard(j)
 		return ctx.Err()
 	}
 }
@@ -61,11 +66,20 @@ func (rs *restorer) worker(ctx context.Context) error {
 	return nil
 }
 
+// writeFile fills a created file. Data that cannot be read from the store
+// (lost or corrupt chunks: blockstore.ErrCorruption, ErrNotFound) fails the
+// whole restore and the file is removed: a file is never left holding zeros
+// or a part of its data in place of what was lost. A write failure on the
+// target (e.g. a full disk) or a cancellation removes it too.
 func (rs *restorer) writeFile(ctx context.Context, j *restoreJob) error {
-	defer unix.Close(j.fd)
 	if err := rs.contents(ctx, j.fd, j.n); err != nil {
-		return rs.soft(ctx, fmt.Errorf("%s: %w", showPath(j.rel), err))
+		rs.discard(j)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: restore stopped, the file was not restored: %w", showPath(j.rel), err)
 	}
+	defer unix.Close(j.fd)
 	rs.applyMeta(fdTarget(j.fd), j.n, j.rel)
 	rs.progress()
 	if rs.opts.Verify {
@@ -75,4 +89,38 @@ func (rs *restorer) writeFile(ctx context.Context, j *restoreJob) error {
 		rs.verify(ctx, j.fd, j.n, j.rel)
 	}
 	return nil
+}
+
+// discard closes and removes the file of a job that was not completed. Only
+// this restore's own file is removed (it was created with O_EXCL); a failure
+// to remove it is a warning naming it.
+func (rs *restorer) discard(j *restoreJob) {
+	unix.Close(j.fd)
+	parent, base := "", j.out
+	if i := strings.LastIndexByte(j.out, '/'); i >= 0 {
+		parent, base = j.out[:i], j.out[i+1:]
+	}
+	pfd := rs.dstfd
+	if parent != "" {
+		fd, err := openBeneath(rs.dstfd, parent)
+		if err != nil {
+			rs.warn("%s: incomplete file could not be removed: %v", showPath(j.rel), err)
+			return
+		}
+		defer unix.Close(fd)
+		pfd = fd
+	}
+	if err := unix.Unlinkat(pfd, base, 0); err != nil {
+		rs.warn("%s: incomplete file could not be removed: %v", showPath(j.rel), err)
+	}
+}
+
+// IsDataLoss reports whether err means the store could not give back a
+// chunk of the point: missing from the index (blockstore.ErrNotFound) or
+// unreadable even with parity (*blockstore.CorruptionError). A chunk that
+// reads back but decodes to a malformed object (ErrCorruptObject: a bad
+// entry name, say) is not loss: that entry is skipped with a warning.
+func IsDataLoss(err error) bool {
+	var ce *blockstore.CorruptionError
+	return errors.As(err, &ce) || errors.Is(err, blockstore.ErrNotFound)
 }

@@ -108,9 +108,9 @@ func TestFileReaderSparseAndLists(t *testing.T) {
 			rr := rand.New(rand.NewPCG(seed, 1))
 			for i := 0; i < 200; i++ {
 				off := rr.Int64N(fr.Size() + 10)
-				a, b := make([]byte, 1+rr.IntN(20000)), make([]byte, 0)
+				a := make([]byte, 1+rr.IntN(20000))
 				na, ea := fr.ReadAt(a, off)
-				b = make([]byte, len(a))
+				b := make([]byte, len(a))
 				nb, eb := orig.ReadAt(b, off)
 				if na != nb || (ea == io.EOF) != (eb == io.EOF) || string(a[:na]) != string(b[:nb]) {
 					t.Errorf("ReadAt(%d, %d): %d %v vs file %d %v", off, len(a), na, ea, nb, eb)

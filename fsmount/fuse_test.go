@@ -2,6 +2,7 @@ package fsmount
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -144,26 +145,27 @@ func TestNodeWriteOpsEROFS(t *testing.T) {
 	// The kernel refuses writes on the MS_RDONLY mount before asking; the
 	// handlers are the second line and must say EROFS too.
 	var r readOnly
+	ctx := context.TODO()
 	errs := []syscall.Errno{
-		r.Setattr(nil, nil, nil, nil), r.Setxattr(nil, "", nil, 0), r.Removexattr(nil, ""),
-		r.Unlink(nil, ""), r.Rmdir(nil, ""), r.Rename(nil, "", nil, "", 0), r.Allocate(nil, nil, 0, 0, 0),
+		r.Setattr(ctx, nil, nil, nil), r.Setxattr(ctx, "", nil, 0), r.Removexattr(ctx, ""),
+		r.Unlink(ctx, ""), r.Rmdir(ctx, ""), r.Rename(ctx, "", nil, "", 0), r.Allocate(ctx, nil, 0, 0, 0),
 	}
-	_, e := r.Mkdir(nil, "", 0, nil)
+	_, e := r.Mkdir(ctx, "", 0, nil)
 	errs = append(errs, e)
-	_, e = r.Mknod(nil, "", 0, 0, nil)
+	_, e = r.Mknod(ctx, "", 0, 0, nil)
 	errs = append(errs, e)
-	_, e = r.Link(nil, nil, "", nil)
+	_, e = r.Link(ctx, nil, "", nil)
 	errs = append(errs, e)
-	_, e = r.Symlink(nil, "", "", nil)
+	_, e = r.Symlink(ctx, "", "", nil)
 	errs = append(errs, e)
-	_, _, _, e = r.Create(nil, "", 0, 0, nil)
+	_, _, _, e = r.Create(ctx, "", 0, 0, nil)
 	errs = append(errs, e)
-	_, e = r.Write(nil, nil, nil, 0)
+	_, e = r.Write(ctx, nil, nil, 0)
 	errs = append(errs, e)
-	_, e = r.CopyFileRange(nil, nil, 0, nil, nil, 0, 0, 0)
+	_, e = r.CopyFileRange(ctx, nil, 0, nil, nil, 0, 0, 0)
 	errs = append(errs, e)
 	var f fileNode
-	_, _, e = f.Open(nil, syscall.O_RDWR)
+	_, _, e = f.Open(ctx, syscall.O_RDWR)
 	errs = append(errs, e)
 	for i, e := range errs {
 		if e != syscall.EROFS {

@@ -62,7 +62,7 @@ var (
 )
 
 func (h *dirHandle) restart() {
-	h.Releasedir(nil, 0)
+	h.Releasedir(context.TODO(), 0)
 	h.next, h.stop = iter.Pull2(h.d.dir.Entries(h.d.m.ctx))
 	h.pos = 0
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,31 +105,52 @@ func (h *Host) Create(ctx context.Context, name string, passphrase []byte, opts 
 
 func (h *Host) create(ctx context.Context, name string, pass []byte, l StorageLayout, segSize int) (*Vault, error) {
 	dir := filepath.Join(h.dir, name)
-	if _, err := os.Stat(dir); err == nil && !incompleteCreate(dir) {
-		return nil, refuse(ErrExists, "directory %s already exists and is not an unfinished vault: move it away or choose another name", dir)
-	}
-	if err := os.RemoveAll(dir); err != nil { // leftover of a crashed create (no vault.json)
-		return nil, fmt.Errorf("create vault %q: %w", name, err)
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		return nil, refuse(ErrExists, "directory %s already exists: move it away or choose another name", dir)
 	}
 	f := vaultFile{Format: vaultFileFormat, V: vaultFileV, Name: name, Created: h.now(), Store: "store",
 		Targets: l.targetSpecs("shards"), Layout: blockstore.Layout{DataShards: l.DataShards, ParityShards: l.ParityShards}}
-	st, err := h.createStore(ctx, dir, f, pass, segSize)
+	m := newCreateMarker(f, h.now())
+	if err := h.beginCreate(dir, m); err != nil {
+		return nil, fmt.Errorf("create vault %q: write %s: %w", name, createMarkerName, err)
+	}
+	failpoint("vault-create-after-marker")
+	v, err := h.build(ctx, dir, f, pass, segSize)
 	if err != nil {
-		os.RemoveAll(dir)
+		if uerr := undoCreate(dir, m, true); uerr != nil {
+			h.opts.Logger.Error("cannot undo the failed create; the next start resolves it", "vault", name, "err", uerr)
+			h.broken[name] = err
+		}
 		return nil, err
 	}
-	v := newVault(h, dir, f, st)
-	err = v.own(ctx, blockstore.LeaseResume)
-	if err == nil {
-		err = v.initCatalog()
-	}
-	if err == nil {
-		err = writeVaultFile(dir, f)
-	}
+	return v, nil
+}
+
+// build makes the store, the catalog and vault.json (the commit point) in dir,
+// then removes the create marker. Failpoints name each step.
+func (h *Host) build(ctx context.Context, dir string, f vaultFile, pass []byte, segSize int) (*Vault, error) {
+	st, err := h.createStore(ctx, dir, f, pass, segSize)
 	if err != nil {
+		return nil, err
+	}
+	failpoint("vault-create-after-store")
+	v := newVault(h, dir, f, st)
+	if err := v.own(ctx, blockstore.LeaseResume); err != nil {
 		st.Close()
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("create vault %q: %w", name, err)
+		return nil, fmt.Errorf("create vault %q: take the owner lease: %w", f.Name, err)
+	}
+	if err := v.initCatalog(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create vault %q: write its catalog: %w", f.Name, err)
+	}
+	failpoint("vault-create-after-catalog")
+	if err := writeVaultFile(dir, f); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create vault %q: write %s: %w", f.Name, vaultFileName, err)
+	}
+	failpoint("vault-create-after-vaultfile")
+	if err := finishCreate(dir); err != nil { // committed already: the next start removes the marker
+		h.opts.Logger.Warn("cannot remove the create marker", "vault", f.Name, "err", err)
 	}
 	return v, nil
 }

@@ -81,11 +81,16 @@ func (h *Host) openAll(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list vaults: %w", err)
 	}
+	h.cleanStaging(entries)
 	for _, e := range entries {
 		if !e.IsDir() || !ValidName(e.Name()) {
 			continue
 		}
 		h.openOne(ctx, e.Name())
+	}
+	for _, q := range h.Quarantined() {
+		h.opts.Logger.Warn("a quarantined vault directory waits for an operator: inspect it, then move it back or remove it",
+			"path", q.Path, "reason", q.Reason)
 	}
 	return nil
 }
@@ -93,10 +98,20 @@ func (h *Host) openAll(ctx context.Context) error {
 func (h *Host) openOne(ctx context.Context, name string) {
 	dir := filepath.Join(h.dir, name)
 	f, err := readVaultFile(dir)
-	if errors.Is(err, errNoVaultFile) && incompleteCreate(dir) {
-		h.opts.Logger.Warn("removing incomplete vault directory", "vault", name)
-		os.RemoveAll(dir) // a create that crashed before its commit point
-		return
+	m, merr := readCreateMarker(dir)
+	switch {
+	case err == nil && merr == nil: // crashed after the commit point
+		if ferr := finishCreate(dir); ferr != nil {
+			h.opts.Logger.Warn("cannot remove the create marker of a committed vault", "vault", name, "err", ferr)
+		}
+	case errors.Is(err, errNoVaultFile) && merr == nil:
+		if !h.recoverCreate(name, dir, m) {
+			return
+		}
+		f, err = readVaultFile(dir)
+	case errors.Is(err, errNoVaultFile):
+		err = fmt.Errorf("%s is missing from %s and no create was in progress (%v); nothing was removed: put vault.json back and restart the daemon",
+			vaultFileName, dir, merr)
 	}
 	if err == nil {
 		var v *Vault
@@ -171,21 +186,4 @@ func (h *Host) taken(name string) bool {
 		}
 	}
 	return false
-}
-
-// incompleteCreate reports whether dir holds only what Create makes before
-// vault.json (so removing it loses nothing); anything else is left alone.
-func incompleteCreate(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		switch e.Name() {
-		case "store", "shards", vaultFileName + ".tmp":
-		default:
-			return false
-		}
-	}
-	return true
 }

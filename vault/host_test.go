@@ -98,39 +98,6 @@ func TestNewVaultHasDefaultPolicyAndSettings(t *testing.T) {
 	wantErr(t, err, ErrInvalid, "cannot be deleted")
 }
 
-func TestIncompleteCreateIsCleanedAndBadDirIsListed(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	clock := newClock("2026-01-01T00:00:00Z")
-	// A create that crashed before writing vault.json.
-	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "half", "store"), 0o700))
-	// A directory that is not a vault of a known format.
-	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "alien"), 0o700))
-	must(t, os.WriteFile(filepath.Join(dir, "vaults", "alien", vaultFileName), []byte(`{"format":"other","v":9}`), 0o600))
-	// A directory someone else put there is left alone.
-	must(t, os.MkdirAll(filepath.Join(dir, "vaults", "mine", "photos"), 0o700))
-	h := testHost(t, dir, clock)
-	if _, err := os.Stat(filepath.Join(dir, "vaults", "half")); !os.IsNotExist(err) {
-		t.Fatalf("incomplete vault directory survives: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "vaults", "mine", "photos")); err != nil {
-		t.Fatalf("foreign directory removed: %v", err)
-	}
-	list := h.List(ctx)
-	if len(list) != 2 || list[0].Name != "alien" || list[0].Error == "" || list[1].Name != "mine" || list[1].Error == "" {
-		t.Fatalf("List = %+v", list)
-	}
-	if _, err := h.Vault("alien"); !errors.Is(err, blockstore.ErrUnknownFormat) {
-		t.Fatalf("Vault(alien): %v", err)
-	}
-	if _, err := h.Vault("nope"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Vault(nope): %v", err)
-	}
-	if _, err := h.Create(ctx, "alien", testPass, CreateOptions{}); !errors.Is(err, ErrExists) {
-		t.Fatalf("Create over an unreadable vault: %v", err)
-	}
-}
-
 func TestExportKey(t *testing.T) {
 	_, v, _, _ := testVault(t)
 	path := filepath.Join(t.TempDir(), "key.json")

@@ -60,17 +60,17 @@ func (v *Vault) checkLayoutChangeable(principal string) error {
 // replaceStore creates the new store, copies the catalog and commits.
 func (v *Vault) replaceStore(ctx context.Context, pass []byte, l StorageLayout, principal string) error {
 	old := v.file // only SetLayout writes it, under v.mu
-	gen := storeGen(old.Store) + 1
+	gen := v.freeGen(storeGen(old.Store) + 1)
 	nf := old
 	nf.Store = fmt.Sprintf("store-%d", gen)
 	nf.Targets = l.targetSpecs(fmt.Sprintf("shards-%d", gen))
 	nf.Layout = blockstore.Layout{DataShards: l.DataShards, ParityShards: l.ParityShards}
-	v.removeOwned(nf) // leftovers of a crashed attempt
 	st, err := v.host.createStore(ctx, v.dir, nf, pass, 0)
 	if err != nil {
 		return err
 	}
-	if err := copyCatalog(v.cat(), kv{db: st.DB()}, nf); err == nil {
+	err = copyCatalog(v.cat(), kv{db: st.DB()}, nf)
+	if err == nil {
 		err = writeVaultFile(v.dir, nf)
 	}
 	if err != nil {
@@ -108,6 +108,25 @@ func storeGen(name string) int {
 		return 1
 	}
 	return n
+}
+
+// freeGen returns the first generation from gen whose store-N and shards-N
+// do not exist. Leftovers of a crashed layout change are never removed by
+// inference; they are logged and skipped.
+func (v *Vault) freeGen(gen int) int {
+	for ; ; gen++ {
+		var left []string
+		for _, n := range []string{fmt.Sprintf("store-%d", gen), fmt.Sprintf("shards-%d", gen)} {
+			if _, err := os.Lstat(filepath.Join(v.dir, n)); !errors.Is(err, os.ErrNotExist) {
+				left = append(left, n)
+			}
+		}
+		if len(left) == 0 {
+			return gen
+		}
+		v.host.opts.Logger.Warn("a crashed layout change left directories behind; they are kept and skipped (remove them by hand once checked)",
+			"vault", v.name, "dirs", strings.Join(left, ","))
+	}
 }
 
 // removeOwned deletes a store directory and its default (relative) shard

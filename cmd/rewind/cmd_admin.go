@@ -59,13 +59,20 @@ func statusCommand() *cli.Command {
 
 func printStatus(st map[string]any) error {
 	fmt.Printf("rewind daemon %s, up since %s\n", cell(st["version"]), cell(st["started"]))
+	if s, _ := st["space"].(string); s != "" {
+		fmt.Printf("SPACE: %s\n", s)
+	}
 	for _, sec := range []struct{ key, spec string }{
-		{"vaults", "vault=name locked degraded items=item_count writer"},
+		{"vaults", "vault=name locked degraded items=item_count writer error"},
 		{"items", "item=name vault state next=next_run last=last_result"},
 		{"running", "job=id type vault item status"},
 		{"mounts", "mountpoint item point expires"},
+		{"quarantined", "path reason"},
 	} {
 		rows := rowsOf(st[sec.key])
+		if sec.key == "quarantined" && len(rows) == 0 {
+			continue
+		}
 		fmt.Printf("\n%s:\n", sec.key)
 		if len(rows) == 0 {
 			fmt.Println("  none")

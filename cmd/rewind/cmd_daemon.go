@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/rewind-backup/rewind/daemon"
@@ -33,17 +34,29 @@ func runDaemon(c *cli.Context) error {
 		return usageError{err}
 	}
 	if v := c.String("data"); v != "" {
-		cfg.Data = v
+		cfg.Data = absPath(v)
 	}
 	if c.IsSet("socket") || os.Getenv("REWIND_SOCKET") != "" {
-		cfg.Socket = opt(c, "socket")
+		cfg.Socket = absPath(opt(c, "socket"))
 	}
 	if v := c.String("log-level"); v != "" {
 		cfg.LogLevel = v
+	}
+	if err := cfg.Validate("flags"); err != nil {
+		return usageError{err}
 	}
 	level := new(slog.LevelVar)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return daemon.Run(ctx, cfg, daemon.Options{Logger: logger, Level: level})
+}
+
+// absPath makes a path given on the command line absolute (relative to the
+// working directory); the config file itself must use absolute paths.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil && p != "" {
+		return a
+	}
+	return p
 }

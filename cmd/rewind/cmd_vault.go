@@ -95,7 +95,7 @@ func vaultList(c *cli.Context, a *api) error {
 	if err := a.get("/v1/vaults", &rows); err != nil {
 		return err
 	}
-	return listing(c, rows, "name locked immutability items=item_count data=data_shards parity=parity_shards writer")
+	return listing(c, rows, "name locked degraded immutability items=item_count data=data_shards parity=parity_shards writer error")
 }
 
 func vaultShow(c *cli.Context, a *api) error {

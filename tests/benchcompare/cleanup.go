@@ -51,14 +51,3 @@ func unmountUnder(dir string) {
 		}
 	}
 }
-
-// isMounted reports whether path is a mount point now.
-func isMounted(path string) bool {
-	b, _ := os.ReadFile("/proc/self/mounts")
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == path {
-			return true
-		}
-	}
-	return false
-}
