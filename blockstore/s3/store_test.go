@@ -124,6 +124,21 @@ func (x *s3Store) failedWrite(t *testing.T, seed uint64, why string, skip ...int
 	}
 }
 
+// degradedWrite proves a flush with one shard target failing still commits
+// (k+1 of k+m shards written), reads back, and is counted degraded.
+func (x *s3Store) degradedWrite(t *testing.T, seed uint64, why string) {
+	t.Helper()
+	chunks := randomChunks(seed, 6, 200<<10)
+	ids, err := x.write(t, chunks)
+	if err != nil {
+		t.Fatalf("%s: a flush with one shard target failing must commit degraded: %v", why, err)
+	}
+	x.mustRead(t, ids, chunks)
+	if n, err := x.st.DegradedSegments(context.Background()); err != nil || n == 0 {
+		t.Fatalf("%s: %d degraded segments (%v), want at least one", why, n, err)
+	}
+}
+
 func TestStoreFaults(t *testing.T) {
 	x := newS3Store(t)
 	chunks := randomChunks(1, 24, 200<<10)
@@ -134,15 +149,15 @@ func TestStoreFaults(t *testing.T) {
 	x.mustRead(t, ids, chunks)
 
 	t.Run("PutFailsMidway", func(t *testing.T) {
-		x.ft[2].FailPutsAfter(0) // the other five shards are stored, then rolled back
+		x.ft[2].FailPutsAfter(0) // the other five shards are stored: degraded, not lost
 		defer x.ft[2].Heal()
-		x.failedWrite(t, 2, "shard 2 put fails")
+		x.degradedWrite(t, 2, "shard 2 put fails")
 	})
 	t.Run("Always503", func(t *testing.T) {
 		x.px.Always503(true)
 		defer x.px.Always503(false)
 		x.mustRead(t, ids, chunks)
-		x.failedWrite(t, 3, "shard 0 answers 503")
+		x.degradedWrite(t, 3, "shard 0 answers 503")
 	})
 	t.Run("ServerKilled", func(t *testing.T) {
 		x.b.Kill()
@@ -160,8 +175,18 @@ func TestStoreFaults(t *testing.T) {
 		}
 		x.mustRead(t, ids2, more)
 		rep, err := x.st.Verify(context.Background(), true)
+		if err != nil || len(rep.BadShards) != 2 || len(rep.Unrepairable) != 0 {
+			t.Fatalf("verify: %+v %v, want the two shards the degraded writes left out", rep, err)
+		}
+		if _, err := x.st.Repair(context.Background()); err != nil {
+			t.Fatalf("repair: %v", err)
+		}
+		rep, err = x.st.Verify(context.Background(), true)
 		if err != nil || !rep.Clean() {
-			t.Fatalf("verify: %+v %v", rep, err)
+			t.Fatalf("verify after repair: %+v %v", rep, err)
+		}
+		if n, err := x.st.DegradedSegments(context.Background()); err != nil || n != 0 {
+			t.Fatalf("%d degraded segments after repair (%v)", n, err)
 		}
 	})
 }
