@@ -62,3 +62,24 @@ func TestCLIExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIHelpIsData: a positional argument named "help" or "h" is a name,
+// not a request for help.
+func TestCLIHelpIsData(t *testing.T) {
+	d := startDaemon(t, "")
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "help", "--share", src)
+	var it map[string]any
+	d.jsonOf(&it, "item", "show", "help")
+	if it["name"] != "help" {
+		t.Fatalf("item show help: %v", it)
+	}
+	// "h" is too short for an item: a job id then.
+	if _, errOut, code := d.run("job", "show", "h"); code != 4 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("job show h: exit %d %q, want 4 (no such job)", code, errOut)
+	}
+	if out := d.must("item", "add", "--help"); !strings.Contains(out, "protect a disk or a share") {
+		t.Fatalf("item add --help: %s", out)
+	}
+}

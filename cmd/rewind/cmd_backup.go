@@ -52,6 +52,9 @@ func parseDate(s string) (time.Time, error) {
 	return time.Time{}, usagef("date %q: write YYYY-MM-DD or an RFC 3339 time", s)
 }
 
+// noWaitFlag makes a job command print the job id and return at once.
+var noWaitFlag = &cli.BoolFlag{Name: "no-wait", Usage: "print the job id and return; follow it with \"rewind job watch ID\""}
+
 // followJob waits for a job unless --no-wait, showing progress on stderr,
 // and turns its outcome into the exit code.
 func followJob(c *cli.Context, a *api, job map[string]any) error {
@@ -148,7 +151,7 @@ func pointsCommand() *cli.Command {
 
 func jobsCommand() *cli.Command {
 	return &cli.Command{Name: "jobs", Usage: "list jobs", Flags: []cli.Flag{
-		&cli.StringFlag{Name: "item"}, vaultFlag, jsonFlag,
+		&cli.StringFlag{Name: "item", Usage: "only this item's jobs"}, vaultFlag, jsonFlag,
 	}, Action: call(func(c *cli.Context, a *api) error {
 		q := url.Values{}
 		for _, k := range []string{"item", "vault"} {
@@ -166,7 +169,7 @@ func jobsCommand() *cli.Command {
 
 func jobCommand() *cli.Command {
 	return &cli.Command{Name: "job", Usage: "show, watch or cancel one job", Subcommands: []*cli.Command{
-		{Name: "show", ArgsUsage: "ID", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		{Name: "show", ArgsUsage: "ID", Usage: "show a job: progress, warnings, error, result", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err
@@ -177,14 +180,14 @@ func jobCommand() *cli.Command {
 			}
 			return record(c, v)
 		})},
-		{Name: "watch", ArgsUsage: "ID", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		{Name: "watch", ArgsUsage: "ID", Usage: "follow a job's progress until it ends (exit code as for the job)", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err
 			}
 			return followJob(c, a, map[string]any{"id": id})
 		})},
-		{Name: "cancel", ArgsUsage: "ID", Action: call(func(c *cli.Context, a *api) error {
+		{Name: "cancel", ArgsUsage: "ID", Usage: "cancel a queued or running job", Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err

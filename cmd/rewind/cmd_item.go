@@ -14,8 +14,8 @@ func itemCommand() *cli.Command {
 		Name:  "item",
 		Usage: "protected items: disks and shares bound to a policy",
 		Subcommands: []*cli.Command{
-			{Name: "add", ArgsUsage: "NAME", Flags: []cli.Flag{
-				&cli.StringFlag{Name: "vault", Value: "default"},
+			{Name: "add", ArgsUsage: "NAME", Usage: "protect a disk or a share under a policy", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "vault", Value: "default", Usage: "the vault to add it to"},
 				&cli.StringFlag{Name: "policy", Usage: "policy name (default: the vault's default policy)"},
 				&cli.StringFlag{Name: "disk", Usage: "raw file, block device, nbd://…, nbd+unix://… or qcow2:PATH"},
 				&cli.StringFlag{Name: "bitmap", Usage: "dirty bitmap name for changed-block tracking"},
@@ -31,11 +31,11 @@ func itemCommand() *cli.Command {
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
 			}, Action: call(itemAdd)},
-			{Name: "list", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemList)},
-			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemShow)},
-			{Name: "stop", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag, &cli.BoolFlag{Name: "delete-data", Usage: "soft-delete the item's points"}}, Action: call(itemStop)},
-			{Name: "resume", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("resume"))},
-			{Name: "undelete", ArgsUsage: "NAME", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("undelete"))},
+			{Name: "list", Usage: "list items", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemList)},
+			{Name: "show", ArgsUsage: "NAME", Usage: "show an item: source, policy, hooks, state, next run", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemShow)},
+			{Name: "stop", ArgsUsage: "NAME", Usage: "stop scheduled backups (keeps the points unless --delete-data)", Flags: []cli.Flag{vaultFlag, &cli.BoolFlag{Name: "delete-data", Usage: "soft-delete the item's points"}}, Action: call(itemStop)},
+			{Name: "resume", ArgsUsage: "NAME", Usage: "resume scheduled backups of a stopped item", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("resume"))},
+			{Name: "undelete", ArgsUsage: "NAME", Usage: "bring back a soft-deleted item's points before they are purged", Flags: []cli.Flag{vaultFlag}, Action: call(itemVerb("undelete"))},
 		},
 	}
 }

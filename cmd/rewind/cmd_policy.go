@@ -31,11 +31,11 @@ func policyCommand() *cli.Command {
 		Name:  "policy",
 		Usage: "schedules and retention",
 		Subcommands: []*cli.Command{
-			{Name: "create", ArgsUsage: "NAME", Flags: append(policyFlags(), req), Action: call(policyCreate)},
-			{Name: "list", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyList)},
-			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyShow)},
-			{Name: "set", ArgsUsage: "NAME", Flags: append(policyFlags(), req, jsonFlag), Action: call(policySet)},
-			{Name: "delete", ArgsUsage: "NAME", Flags: []cli.Flag{req}, Action: call(policyDelete)},
+			{Name: "create", ArgsUsage: "NAME", Usage: "create a policy: when to back up and what to keep", Flags: append(policyFlags(), req), Action: call(policyCreate)},
+			{Name: "list", Usage: "list policies, one line each", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyList)},
+			{Name: "show", ArgsUsage: "NAME", Usage: "show a policy", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyShow)},
+			{Name: "set", ArgsUsage: "NAME", Usage: "change a policy (only the flags given; a keep flag of 0 drops that tier)", Flags: append(policyFlags(), req, jsonFlag), Action: call(policySet)},
+			{Name: "delete", ArgsUsage: "NAME", Usage: "delete a policy no item uses", Flags: []cli.Flag{req}, Action: call(policyDelete)},
 		},
 	}
 }
