@@ -31,6 +31,17 @@ func itemCommand() *cli.Command {
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
 			}, Action: call(itemAdd)},
+			{Name: "set", ArgsUsage: "NAME", Usage: "change an item's policy, hooks or bandwidth (only the flags given)", Flags: []cli.Flag{
+				vaultFlag,
+				&cli.StringFlag{Name: "policy", Usage: "move the item to this policy (its points are re-expired under it)"},
+				&cli.StringFlag{Name: "pre-freeze", Usage: "command run before the capture (\"\" removes it; admins only)"},
+				&cli.StringFlag{Name: "post-thaw", Usage: "command run after the capture (\"\" removes it; admins only)"},
+				&cli.StringFlag{Name: "work-hours-rate", Usage: "this item's bandwidth in work hours, e.g. 50MB/s or unlimited"},
+				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
+				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
+				&cli.BoolFlag{Name: "vault-rates", Usage: "drop the item's own bandwidth: follow the vault's again"},
+				jsonFlag,
+			}, Action: call(itemSet)},
 			{Name: "list", Usage: "list items", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemList)},
 			{Name: "show", ArgsUsage: "NAME", Usage: "show an item: source, policy, hooks, state, next run", Flags: []cli.Flag{vaultFlag, jsonFlag}, Action: call(itemShow)},
 			{Name: "stop", ArgsUsage: "NAME", Usage: "stop scheduled backups (keeps the points unless --delete-data)", Flags: []cli.Flag{vaultFlag, &cli.BoolFlag{Name: "delete-data", Usage: "soft-delete the item's points"}}, Action: call(itemStop)},
@@ -143,4 +154,32 @@ func localDisk(c *cli.Context, spec string) (string, error) {
 		p = "qcow2:" + p
 	}
 	return p, err
+}
+
+// itemSet sends only the flags given: an unset flag leaves that setting.
+func itemSet(c *cli.Context, a *api) error {
+	name, err := oneArg(c, "item NAME")
+	if err != nil {
+		return err
+	}
+	var req daemon.ItemUpdateRequest
+	for flag, dst := range map[string]**string{"policy": &req.Policy, "pre-freeze": &req.PreFreeze, "post-thaw": &req.PostThaw,
+		"work-hours-rate": &req.WorkHoursRate, "off-hours-rate": &req.OffHoursRate, "work-hours": &req.WorkHours} {
+		if c.IsSet(flag) {
+			v := c.String(flag)
+			*dst = &v
+		}
+	}
+	req.VaultRates = c.Bool("vault-rates")
+	if req == (daemon.ItemUpdateRequest{}) {
+		return usagef("item set %s: nothing to change: give --policy, --pre-freeze, --post-thaw, a rate flag or --vault-rates", name)
+	}
+	var v map[string]any
+	if err := a.patch(itemPath(c, name, ""), req, &v); err != nil {
+		return err
+	}
+	return show(c, v, func() error {
+		fmt.Printf("item %q updated (policy %s)\n", name, cell(v["policy"]))
+		return nil
+	})
 }
