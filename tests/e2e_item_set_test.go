@@ -43,3 +43,33 @@ func TestCLIItemSet(t *testing.T) {
 		t.Fatalf("moving to a shorter policy under approvals: exit %d %q", code, errOut)
 	}
 }
+
+// TestCLIJobsFilters: "rewind jobs" filters by state and keeps the newest N,
+// newest first in the table.
+func TestCLIJobsFilters(t *testing.T) {
+	d := startDaemon(t, "")
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	d.must("backup", "files")
+	var all, last []map[string]any
+	d.jsonOf(&all, "jobs", "--status", "completed")
+	d.jsonOf(&last, "jobs", "--limit", "1")
+	if len(all) != 2 || len(last) != 1 || last[0]["id"] != all[1]["id"] {
+		t.Fatalf("jobs --status completed: %v; --limit 1: %v", all, last)
+	}
+	var active []map[string]any
+	d.jsonOf(&active, "jobs", "--active")
+	if len(active) != 0 {
+		t.Fatalf("jobs --active with nothing running: %v", active)
+	}
+	out := d.must("jobs")
+	newer, older := strings.Index(out, all[1]["id"].(string)), strings.Index(out, all[0]["id"].(string))
+	if newer < 0 || older < 0 || newer > older {
+		t.Fatalf("jobs table is not newest first:\n%s", out)
+	}
+	if _, errOut, code := d.run("jobs", "--status", "done"); code != 2 || !strings.Contains(errOut, "completed-with-warnings") {
+		t.Fatalf("jobs --status done: exit %d %q", code, errOut)
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rewind-backup/rewind/daemon"
@@ -150,21 +152,38 @@ func pointsCommand() *cli.Command {
 }
 
 func jobsCommand() *cli.Command {
-	return &cli.Command{Name: "jobs", Usage: "list jobs", Flags: []cli.Flag{
-		&cli.StringFlag{Name: "item", Usage: "only this item's jobs"}, vaultFlag, jsonFlag,
+	return &cli.Command{Name: "jobs", Usage: "list jobs, newest first (--json: oldest first)", Flags: []cli.Flag{
+		&cli.StringFlag{Name: "item", Usage: "only this item's jobs"}, vaultFlag,
+		&cli.BoolFlag{Name: "active", Usage: "only queued and running jobs"},
+		&cli.StringFlag{Name: "status", Usage: "only jobs in this state: queued, running, completed, completed-with-warnings, failed or cancelled"},
+		&cli.IntFlag{Name: "limit", Usage: "only the newest N jobs"}, jsonFlag,
 	}, Action: call(func(c *cli.Context, a *api) error {
-		q := url.Values{}
-		for _, k := range []string{"item", "vault"} {
-			if v := c.String(k); v != "" {
-				q.Set(k, v)
-			}
-		}
 		var rows []map[string]any
-		if err := a.get("/v1/jobs?"+q.Encode(), &rows); err != nil {
+		if err := a.get("/v1/jobs?"+jobsQuery(c).Encode(), &rows); err != nil {
 			return err
+		}
+		if !c.Bool("json") {
+			slices.Reverse(rows)
 		}
 		return listing(c, rows, "id type status vault item started ended")
 	})}
+}
+
+// jobsQuery is the GET /v1/jobs query of the jobs command's flags.
+func jobsQuery(c *cli.Context) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"item", "vault", "status"} {
+		if v := c.String(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if c.Bool("active") {
+		q.Set("active", "1")
+	}
+	if c.IsSet("limit") {
+		q.Set("limit", strconv.Itoa(c.Int("limit")))
+	}
+	return q
 }
 
 func jobCommand() *cli.Command {
