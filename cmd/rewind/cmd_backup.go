@@ -147,7 +147,11 @@ func pointsCommand() *cli.Command {
 			if err := a.get(itemPath(c, name, "/points"), &rows); err != nil {
 				return err
 			}
-			return listing(c, rows, "point=time kind consistency source=source_bytes read=bytes_read stored=bytes_new expires")
+			if len(rows) > 0 && rows[0]["purge_at"] != nil && !c.Bool("json") {
+				fmt.Printf("item %s is soft-deleted: these points are purged at %s unless \"rewind item undelete %s\" runs before\n\n",
+					name, cell(rows[0]["purge_at"]), name)
+			}
+			return listing(c, rows, "point=time kind consistency tiers source=source_bytes read=bytes_read stored=bytes_new expires")
 		})}
 }
 

@@ -103,7 +103,7 @@ func itemList(c *cli.Context, a *api) error {
 	if err := a.get(p, &rows); err != nil {
 		return err
 	}
-	return listing(c, rows, "name vault kind source state policy last=last_point")
+	return listing(c, rows, "name vault kind source=source_str state policy next=next_run last=last_point")
 }
 
 func itemShow(c *cli.Context, a *api) error {
