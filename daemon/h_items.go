@@ -71,6 +71,9 @@ func (d *Daemon) hAddItem(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDiskSource(req.Disk); err != nil {
+		return nil, err
+	}
 	bw, err := itemBandwidth(v, req)
 	if err != nil {
 		return nil, err

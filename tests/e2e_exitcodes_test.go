@@ -28,6 +28,10 @@ func TestCLIExitCodes(t *testing.T) {
 	held := requestID(t, d, "vault", "set", "default", "--soft-delete-days", "14")
 	sa := asToken(remote, d.token("security-admin"))
 	restoreTo := filepath.Join(d.dir, "restored")
+	text := filepath.Join(d.dir, "notes.txt")
+	if err := os.WriteFile(text, []byte("not a disk image\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name string
@@ -47,6 +51,9 @@ func TestCLIExitCodes(t *testing.T) {
 		{"missing required flags", []string{"restore", "files", "files"}, 2, "point"},
 		{"missing argument", []string{"backup"}, 2, "ITEM"},
 		{"bad flag value", []string{"policy", "create", "p", "--daily", "25:00", "--keep-daily", "7"}, 2, "25:00"},
+		{"text file as qcow2", []string{"item", "add", "vm", "--disk", "qcow2:" + text}, 2, "not a qcow2 image"},
+		{"directory as disk", []string{"item", "add", "vm", "--disk", src}, 2, "neither a file nor a block device"},
+		{"char device as disk", []string{"item", "add", "vm", "--disk", "/dev/zero"}, 2, "neither a file nor a block device"},
 		{"unknown item", []string{"item", "show", "nope"}, 4, "not found"},
 		{"restored path does not exist", []string{"restore", "files", "files", "--point", "latest", "--to", restoreTo, "--path", "/no/such/file"}, 4, "no/such/file"},
 		{"wrong passphrase", []string{"vault", "passphrase", "change", "locked", "--passphrase-file", wrong, "--new-passphrase-file", wrong}, 5, "passphrase"},

@@ -14,11 +14,11 @@ func itemCommand() *cli.Command {
 		Name:  "item",
 		Usage: "protected items: disks and shares bound to a policy",
 		Subcommands: []*cli.Command{
-			{Name: "add", ArgsUsage: "NAME", Usage: "protect a disk or a share under a policy", Flags: []cli.Flag{
+			{Name: "add", ArgsUsage: "NAME", Usage: "protect a disk or a share under a policy", Description: itemAddHelp, Flags: []cli.Flag{
 				&cli.StringFlag{Name: "vault", Value: "default", Usage: "the vault to add it to"},
 				&cli.StringFlag{Name: "policy", Usage: "policy name (default: the vault's default policy)"},
 				&cli.StringFlag{Name: "disk", Usage: "raw file, block device, nbd://…, nbd+unix://… or qcow2:PATH"},
-				&cli.StringFlag{Name: "bitmap", Usage: "dirty bitmap name for changed-block tracking"},
+				&cli.StringFlag{Name: "bitmap", Usage: "changed-block tracking: for qcow2:PATH a base NAME (rewind itself adds, checks and rotates bitmaps NAME.rewind.N in the image; leave NAME alone); for nbd:// the exported dirty bitmap's name"},
 				&cli.StringFlag{Name: "changed-blocks", Usage: "changed-block list file (rbd diff JSON or extents)"},
 				&cli.StringFlag{Name: "share", Usage: "directory to protect"},
 				&cli.StringFlag{Name: "pre-freeze", Usage: "command run before the capture (application consistency)"},
@@ -50,6 +50,25 @@ func itemCommand() *cli.Command {
 		},
 	}
 }
+
+// itemAddHelp explains sources, changed-block tracking and hooks.
+const itemAddHelp = `Give exactly one source: --share DIR, or --disk SOURCE (a raw file or block
+device, qcow2:PATH, nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH). The
+source is checked now: it must exist and be readable, and a qcow2: file must be
+a qcow2 image.
+
+--bitmap NAME (qcow2:PATH): rewind keeps its own persistent dirty bitmaps in the
+image, named NAME.rewind.1, NAME.rewind.2, ...: before each backup it adds the
+next generation and plants a canary in it, reads what the previous generation
+marks, and after the point is committed removes the older one. A missing or
+tampered generation is not trusted: that backup compares block hashes instead.
+A bitmap called just NAME is never touched. --bitmap NAME (nbd://): the dirty
+bitmap the NBD server exports as qemu:dirty-bitmap:NAME (hooks see the
+checkpoint names in REWIND_CHECKPOINT and REWIND_CHECKPOINT_SINCE).
+
+--pre-freeze/--post-thaw run (sh -c, as root, admins only) around each capture:
+a succeeding pre-freeze makes the point application-consistent; a failing one
+makes the job complete with warnings (exit 3), naming the level reached.`
 
 // itemPath addresses an item by name; the daemon finds its vault unless
 // --vault narrows it.
