@@ -51,7 +51,8 @@ func itemCommand() *cli.Command {
 	}
 }
 
-// itemAddHelp explains sources, changed-block tracking and hooks.
+// itemAddHelp explains sources, changed-block tracking and hooks (README
+// and docs/DESIGN.md say the same).
 const itemAddHelp = `Give exactly one source: --share DIR, or --disk SOURCE (a raw file or block
 device, qcow2:PATH, nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH). The
 source is checked now: it must exist and be readable, and a qcow2: file must be

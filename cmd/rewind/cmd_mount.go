@@ -96,7 +96,7 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"},
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
-		{Name: "files", ArgsUsage: "ITEM", Usage: "copy files or folders out of a point into a directory", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "directory to restore into (created if missing)"},
+		{Name: "files", ArgsUsage: "ITEM", Usage: "copy files or folders out of a point into a directory", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "directory to restore into (created if missing; its parent must exist)"},
 			&cli.StringSliceFlag{Name: "path", Required: true, Usage: "path in the point to restore (repeatable)"}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
 			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities and device nodes"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
