@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/rewind-backup/rewind/fileshare"
@@ -23,6 +24,9 @@ func checkSharePaths(ctx context.Context, v *vault.Vault, it vault.Item, p vault
 		return err
 	}
 	for _, path := range paths {
+		if slices.ContainsFunc(strings.Split(path, "/"), func(c string) bool { return c == "." || c == ".." }) {
+			return nil // not a path in the point: the job refuses it with the reason
+		}
 		_, err := tree.Lookup(ctx, path)
 		if err == nil || !errors.Is(err, fileshare.ErrNotExist) {
 			return nil // found, or an error the job reports with context
