@@ -46,6 +46,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"unknown command", []string{"nosuch"}, 2, `unknown command "nosuch"`},
 		{"unknown subcommand", []string{"vault", "nosuch"}, 2, `run "rewind vault --help"`},
 		{"group without command", []string{"item"}, 2, "needs a command"},
+		{"help for an unknown command", []string{"help", "nosuch"}, 2, "nosuch"},
 		{"nested group without command", []string{"vault", "key"}, 2, "needs a command"},
 		{"missing required flag", []string{"token", "create"}, 2, "role"},
 		{"missing required flags", []string{"restore", "files", "files"}, 2, "point"},

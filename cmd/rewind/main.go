@@ -85,7 +85,7 @@ func report(err error) int {
 		return 0
 	}
 	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
+	if errors.As(err, &ec) && !isMissingFlag(err) {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, "rewind:", msg)
 		}
@@ -109,8 +109,9 @@ func commands() []*cli.Command {
 	return withConnFlags(cmds)
 }
 
-// isMissingFlag recognises urfave/cli's error for an unset Required flag
-// (its type is unexported, so the message is the only handle).
+// isMissingFlag recognises urfave/cli's errors for an unset Required flag
+// and for "rewind help NOSUCH" (their types are unexported or carry exit
+// code 3, so the message is the only handle).
 func isMissingFlag(err error) bool {
-	return strings.HasPrefix(err.Error(), "Required flag")
+	return strings.HasPrefix(err.Error(), "Required flag") || strings.HasPrefix(err.Error(), "No help topic")
 }
