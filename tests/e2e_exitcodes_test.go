@@ -58,6 +58,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"unknown item", []string{"item", "show", "nope"}, 4, "not found"},
 		{"restored path does not exist", []string{"restore", "files", "files", "--point", "latest", "--to", restoreTo, "--path", "/no/such/file"}, 4, "no/such/file"},
 		{"wrong passphrase", []string{"vault", "passphrase", "change", "locked", "--passphrase-file", wrong, "--new-passphrase-file", wrong}, 5, "passphrase"},
+		{"wrong passphrase at unlock", []string{"vault", "unlock", "locked", "--passphrase-file", wrong}, 5, "passphrase"},
 		{"self-approval", sa("approve", held), 5, "cannot approve"},
 		{"help is not an error", []string{"vault", "--help"}, 0, ""},
 	}
