@@ -41,7 +41,9 @@ type frozen struct {
 	expired  chan struct{}
 }
 
-// freeze tries application, then file-system, then crash consistency.
+// freeze tries application, then file-system, then crash consistency. A
+// pre-freeze hook that fails is a warning (the job completes with
+// warnings, exit 3) naming the level the point got instead.
 func freeze(ctx context.Context, p freezePlan) *frozen {
 	f := &frozen{Level: LevelCrash, expired: make(chan struct{})}
 	var reasons []string
@@ -54,6 +56,9 @@ func freeze(ctx context.Context, p freezePlan) *frozen {
 			return f
 		}
 		reasons = append(reasons, "pre-freeze hook failed: "+err.Error())
+		defer func() {
+			f.Warnings = append(f.Warnings, fmt.Sprintf("pre-freeze hook failed: %v; the point is %s-consistent, not application-consistent", err, f.Level))
+		}()
 	} else {
 		reasons = append(reasons, "no pre-freeze hook")
 	}
@@ -136,7 +141,10 @@ func runHook(ctx context.Context, cmd string, timeout time.Duration, env []strin
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
 		}
-		return fmt.Errorf("%v %s", err, msg)
+		if msg == "" {
+			return err
+		}
+		return fmt.Errorf("%w: %s", err, msg)
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ func (d *Daemon) hAddItem(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDiskSource(req.Disk); err != nil {
+		return nil, err
+	}
 	bw, err := itemBandwidth(v, req)
 	if err != nil {
 		return nil, err
@@ -223,10 +226,16 @@ func (d *Daemon) hItems(r *http.Request) (any, error) {
 func (d *Daemon) itemWithRuns(ctx context.Context, v *vault.Vault, it vault.Item) itemView {
 	last, _ := latestPoint(ctx, v, it.Name)
 	view := viewItem(v.Name(), it, last)
-	if next, ok := d.sched.nextRun(v.Name(), it.Name); ok {
+	if next, ok := d.sched.nextRun(v.Name(), it.Name); ok && scheduled(it) {
 		view.NextRun = &next
 	}
 	return view
+}
+
+// scheduled tells whether the scheduler runs it: a stopped or deleted item
+// has no next run, even before the scheduler's next tick forgets it.
+func scheduled(it vault.Item) bool {
+	return it.State == vault.StatePending || it.State == vault.StateProtected
 }
 
 func (d *Daemon) hItem(r *http.Request) (any, error) {
@@ -241,7 +250,8 @@ func (d *Daemon) hItem(r *http.Request) (any, error) {
 
 // pointView is a recovery point as the API shows it: the record's fields
 // (vault.Point marshals itself, so it cannot be embedded) plus an
-// "expires" column and "bytes_new".
+// "expires" column and "bytes_new" (hPoints adds "purge_at" when the item
+// is soft-deleted: every point goes then, whatever its expiry).
 func pointView(p vault.Point) (map[string]any, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -272,6 +282,9 @@ func (d *Daemon) hPoints(r *http.Request) (any, error) {
 	for i, p := range pts {
 		if out[i], err = pointView(p); err != nil {
 			return nil, err
+		}
+		if it.State == vault.StateDeleted {
+			out[i]["purge_at"] = it.PurgeAt.UTC().Format(time.RFC3339)
 		}
 	}
 	return out, nil

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/rewind-backup/rewind/vault"
 )
@@ -21,6 +23,9 @@ func viewJob(j vault.Job) jobView {
 
 func (d *Daemon) hJobs(r *http.Request) (any, error) {
 	q := r.URL.Query()
+	if err := checkJobStatus(q.Get("status")); err != nil {
+		return nil, err
+	}
 	out := []jobView{}
 	for _, info := range d.visibleVaults(r.Context()) {
 		if vn := q.Get("vault"); vn != "" && vn != info.Name {
@@ -35,11 +40,25 @@ func (d *Daemon) hJobs(r *http.Request) (any, error) {
 			return nil, err
 		}
 		for _, j := range jobs {
-			out = append(out, viewJob(j))
+			if st := q.Get("status"); st == "" || string(j.Status) == st {
+				out = append(out, viewJob(j))
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, nil
+	return newest(out, q.Get("limit"))
+}
+
+// newest keeps the last limit jobs of out (oldest first); "" keeps all.
+func newest(out []jobView, limit string) ([]jobView, error) {
+	if limit == "" {
+		return out, nil
+	}
+	n, err := strconv.Atoi(limit)
+	if err != nil || n < 1 {
+		return nil, Errf(CodeInvalid, "limit %q: want a positive number of jobs", limit)
+	}
+	return out[max(0, len(out)-n):], nil
 }
 
 // findJob looks a job up in every vault.
@@ -117,4 +136,15 @@ func (d *Daemon) hUnmount(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return map[string]string{"unmounted": mp}, nil
+}
+
+// jobStatuses are the values of a job's status, in the order a job goes.
+var jobStatuses = []vault.JobStatus{vault.JobQueued, vault.JobRunning, vault.JobCompleted,
+	vault.JobCompletedWithWarnings, vault.JobFailed, vault.JobCancelled}
+
+func checkJobStatus(st string) error {
+	if st == "" || slices.Contains(jobStatuses, vault.JobStatus(st)) {
+		return nil
+	}
+	return Errf(CodeInvalid, "status %q: want queued, running, completed, completed-with-warnings, failed or cancelled", st)
 }

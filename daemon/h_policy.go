@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/rewind-backup/rewind/policy"
@@ -14,7 +15,11 @@ type policyView struct {
 	Summary string `json:"summary"`
 }
 
-func viewPolicy(p vault.Policy) policyView { return policyView{Policy: p, Summary: p.Spec.String()} }
+// viewPolicy adds the one-line summary, e.g. "daily at 22:30 (UTC), keep:
+// daily 30 days; weekly (Sunday) 8 weeks".
+func viewPolicy(p vault.Policy) policyView {
+	return policyView{Policy: p, Summary: p.Spec.Schedule.String() + ", keep: " + p.Spec.Retention.String()}
+}
 
 // buildPolicy turns the CLI's flags into a policy, starting from base (nil
 // for a new policy: then a schedule and at least one tier are required).
@@ -62,28 +67,30 @@ func buildSchedule(req PolicyRequest, p *policy.Policy) error {
 	return nil
 }
 
+// buildRetention applies req's keep flags to r: a flag left empty keeps
+// the tier as it is, "0" or "none" drops it (policy set), anything else
+// replaces it.
 func buildRetention(req PolicyRequest, r *policy.Retention) error {
-	var err error
-	if req.KeepDaily != "" {
-		if r.Daily, err = policy.ParseKeepDaily(req.KeepDaily); err != nil {
-			return Errf(CodeInvalid, "%v", err)
-		}
+	return errors.Join(
+		keepTier(req.KeepDaily, &r.Daily, policy.ParseKeepDaily),
+		keepTier(req.KeepWeekly, &r.Weekly, policy.ParseKeepWeekly),
+		keepTier(req.KeepMonthly, &r.Monthly, policy.ParseKeepMonthly),
+		keepTier(req.KeepYearly, &r.Yearly, policy.ParseKeepYearly))
+}
+
+func keepTier[T any](spec string, dst **T, parse func(string) (*T, error)) error {
+	switch spec {
+	case "":
+		return nil
+	case "0", "none":
+		*dst = nil
+		return nil
 	}
-	if req.KeepWeekly != "" {
-		if r.Weekly, err = policy.ParseKeepWeekly(req.KeepWeekly); err != nil {
-			return Errf(CodeInvalid, "%v", err)
-		}
+	t, err := parse(spec)
+	if err != nil {
+		return Errf(CodeInvalid, "%v", err)
 	}
-	if req.KeepMonthly != "" {
-		if r.Monthly, err = policy.ParseKeepMonthly(req.KeepMonthly); err != nil {
-			return Errf(CodeInvalid, "%v", err)
-		}
-	}
-	if req.KeepYearly != "" {
-		if r.Yearly, err = policy.ParseKeepYearly(req.KeepYearly); err != nil {
-			return Errf(CodeInvalid, "%v", err)
-		}
-	}
+	*dst = t
 	return nil
 }
 

@@ -63,7 +63,7 @@ func (d *Daemon) hStatus(r *http.Request) (any, error) {
 
 func (d *Daemon) itemStatus(r *http.Request, v *vault.Vault, it vault.Item) itemStat {
 	s := itemStat{Name: it.Name, Vault: v.Name(), State: string(it.State)}
-	if next, ok := d.sched.nextRun(v.Name(), it.Name); ok {
+	if next, ok := d.sched.nextRun(v.Name(), it.Name); ok && scheduled(it) {
 		s.NextRun = &next
 	}
 	if jobs, err := v.Jobs(r.Context(), vault.JobFilter{Item: it.Name, Type: vault.JobBackup, Limit: 1}); err == nil && len(jobs) > 0 {

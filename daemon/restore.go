@@ -56,7 +56,11 @@ func prepareRestore(ctx context.Context, v *vault.Vault, it vault.Item, req *Res
 	if err := checkKeepPrivileges(ctx, it, *req); err != nil {
 		return vault.Point{}, err
 	}
-	return v.Point(ctx, it.Name, pointID(req.Point))
+	p, err := v.Point(ctx, it.Name, pointID(req.Point))
+	if err != nil {
+		return p, err
+	}
+	return p, checkSharePaths(ctx, v, it, p, req.Paths)
 }
 
 // queueRestore submits restore req of it as a job; job carries who asked

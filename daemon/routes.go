@@ -42,6 +42,7 @@ func (d *Daemon) routes() {
 	d.route("GET /v1/items/{item}/points", RoleReader, d.hPoints)
 	d.route("POST /v1/items/{item}/backup", RoleBackupOperator, d.hBackup)
 	d.route("POST /v1/items/{item}/restore", RoleRestoreOperator, d.hRestore)
+	d.route("PATCH /v1/items/{item}", RoleAdmin, d.hUpdateItem)
 	d.route("POST /v1/items/{item}/stop", RoleAdmin, d.hStop)
 	d.route("POST /v1/items/{item}/resume", RoleAdmin, d.hResume)
 	d.route("POST /v1/items/{item}/undelete", RoleAdmin, d.hUndelete)

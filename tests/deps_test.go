@@ -9,7 +9,7 @@ import (
 const module = "github.com/rewind-backup/rewind"
 
 // allowed lists, for each package of ours, which of our packages it may import
-// (DESIGN.md: cmd → daemon → {vault, fsmount, vmdisk, fileshare, policy} → blockstore).
+// (docs/DESIGN.md: cmd → daemon → {vault, fsmount, vmdisk, fileshare, policy} → blockstore).
 var allowed = map[string][]string{
 	"blockstore": {},
 	"policy":     {},
@@ -37,7 +37,7 @@ func TestDependencyDirection(t *testing.T) {
 			if top == pkg || contains(ok, top) {
 				continue
 			}
-			t.Errorf("%s depends on %s; DESIGN.md allows only %v", pkg, dep, ok)
+			t.Errorf("%s depends on %s; docs/DESIGN.md allows only %v", pkg, dep, ok)
 		}
 	}
 }

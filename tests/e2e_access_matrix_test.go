@@ -211,6 +211,9 @@ func (m *matrix) fixtures() map[string]func(role string) request {
 		"POST /v1/items/{item}/restore": func(string) request {
 			return request{"/v1/items/files/restore", map[string]any{"kind": "share", "point": "latest", "to": m.freshDir(false), "conflict": "rename"}}
 		},
+		"PATCH /v1/items/{item}": func(string) request {
+			return request{"/v1/items/" + m.item("default"), map[string]any{"work_hours_rate": "50MB/s", "pre_freeze": "/bin/true"}}
+		},
 		"POST /v1/items/{item}/stop": func(string) request {
 			return request{"/v1/items/" + m.item("default") + "/stop", map[string]any{"delete_data": false}}
 		},

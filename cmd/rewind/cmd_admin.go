@@ -12,12 +12,30 @@ import (
 func maintenanceCommands() []*cli.Command {
 	var out []*cli.Command
 	for _, verb := range []string{"verify", "gc", "repair"} {
-		out = append(out, &cli.Command{Name: verb, ArgsUsage: "[VAULT]", Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "read-data", Usage: "decode every chunk (verify)"}, &cli.BoolFlag{Name: "no-wait"}, jsonFlag,
+		out = append(out, &cli.Command{Name: verb, ArgsUsage: "[VAULT]", Usage: maintenanceUsage[verb], Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "read-data", Usage: "decode every chunk (verify)"}, noWaitFlag, jsonFlag,
 		}, Action: call(maintenance(verb))})
 	}
 	return out
 }
+
+// maintenanceUsage is the one-line help of each maintenance command.
+var maintenanceUsage = map[string]string{
+	"verify": "check the vault's index and chunks (--read-data decodes every chunk)",
+	"gc":     "delete chunks no recovery point refers to any more",
+	"repair": "rebuild lost or damaged shards from parity",
+}
+
+// usageHelp explains the columns of "rewind usage".
+const usageHelp = `For each live item of VAULT (default "default"), from the point records
+(approximate; no chunk is read):
+   POINTS  recovery points kept
+   SOURCE  size of the source in the newest point
+   STORED  bytes the item's kept points added to the vault, after dedup and
+           compression (undercounts once older points expired)
+   SHARED  SOURCE minus STORED (at least 0): an estimate of the data the item
+           dedupes against its older points or other items
+Sizes are IEC units (KiB = 1024 bytes) before erasure coding; --json gives bytes.`
 
 func vaultArg(c *cli.Context) string {
 	if c.NArg() > 0 {
@@ -38,17 +56,18 @@ func maintenance(verb string) func(c *cli.Context, a *api) error {
 }
 
 func usageCommand() *cli.Command {
-	return &cli.Command{Name: "usage", ArgsUsage: "[VAULT]", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
-		var rows []map[string]any
-		if err := a.get("/v1/vaults/"+vaultArg(c)+"/usage", &rows); err != nil {
-			return err
-		}
-		return listing(c, rows, "item state points source=source_bytes stored=stored_bytes shared=shared_bytes")
-	})}
+	return &cli.Command{Name: "usage", ArgsUsage: "[VAULT]", Usage: "space per item: source size, bytes stored, bytes deduplicated",
+		Description: usageHelp, Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+			var rows []map[string]any
+			if err := a.get("/v1/vaults/"+vaultArg(c)+"/usage", &rows); err != nil {
+				return err
+			}
+			return listing(c, rows, "item state points source=source_bytes stored=stored_bytes shared=shared_bytes")
+		})}
 }
 
 func statusCommand() *cli.Command {
-	return &cli.Command{Name: "status", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+	return &cli.Command{Name: "status", Usage: "the daemon, its vaults, items, running jobs and mounts", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 		var st map[string]any
 		if err := a.get("/v1/status", &st); err != nil {
 			return err
@@ -98,7 +117,7 @@ func rowsOf(v any) []map[string]any {
 
 func tokenCommand() *cli.Command {
 	return &cli.Command{Name: "token", Usage: "API tokens for TCP clients", Subcommands: []*cli.Command{
-		{Name: "create", Flags: []cli.Flag{&cli.StringFlag{Name: "role", Required: true,
+		{Name: "create", Usage: "create a token for a role and print its secret once", Flags: []cli.Flag{&cli.StringFlag{Name: "role", Required: true,
 			Usage: "reader, backup-operator, restore-operator, admin or security-admin"},
 			&cli.StringSliceFlag{Name: "vault", Usage: "confine the token to this vault (repeat it, or a comma list); default every vault"}, jsonFlag},
 			Action: call(func(c *cli.Context, a *api) error {
@@ -112,14 +131,14 @@ func tokenCommand() *cli.Command {
 					return nil
 				})
 			})},
-		{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		{Name: "list", Usage: "list tokens (never their secrets)", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 			var rows []map[string]any
 			if err := a.get("/v1/tokens", &rows); err != nil {
 				return err
 			}
 			return listing(c, rows, "id role vaults created by=created_by")
 		})},
-		{Name: "revoke", ArgsUsage: "ID", Action: call(func(c *cli.Context, a *api) error {
+		{Name: "revoke", ArgsUsage: "ID", Usage: "revoke a token: it stops working at once", Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "token ID")
 			if err != nil {
 				return err

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rewind-backup/rewind/daemon"
@@ -51,6 +53,9 @@ func parseDate(s string) (time.Time, error) {
 	}
 	return time.Time{}, usagef("date %q: write YYYY-MM-DD or an RFC 3339 time", s)
 }
+
+// noWaitFlag makes a job command print the job id and return at once.
+var noWaitFlag = &cli.BoolFlag{Name: "no-wait", Usage: "print the job id and return; follow it with \"rewind job watch ID\""}
 
 // followJob waits for a job unless --no-wait, showing progress on stderr,
 // and turns its outcome into the exit code.
@@ -142,31 +147,52 @@ func pointsCommand() *cli.Command {
 			if err := a.get(itemPath(c, name, "/points"), &rows); err != nil {
 				return err
 			}
-			return listing(c, rows, "point=time kind consistency source=source_bytes read=bytes_read stored=bytes_new expires")
+			if len(rows) > 0 && rows[0]["purge_at"] != nil && !c.Bool("json") {
+				fmt.Printf("item %s is soft-deleted: these points are purged at %s unless \"rewind item undelete %s\" runs before\n\n",
+					name, cell(rows[0]["purge_at"]), name)
+			}
+			return listing(c, rows, "point=time kind consistency tiers source=source_bytes read=bytes_read stored=bytes_new expires")
 		})}
 }
 
 func jobsCommand() *cli.Command {
-	return &cli.Command{Name: "jobs", Usage: "list jobs", Flags: []cli.Flag{
-		&cli.StringFlag{Name: "item"}, vaultFlag, jsonFlag,
+	return &cli.Command{Name: "jobs", Usage: "list jobs, newest first (--json: oldest first)", Flags: []cli.Flag{
+		&cli.StringFlag{Name: "item", Usage: "only this item's jobs"}, vaultFlag,
+		&cli.BoolFlag{Name: "active", Usage: "only queued and running jobs"},
+		&cli.StringFlag{Name: "status", Usage: "only jobs in this state: queued, running, completed, completed-with-warnings, failed or cancelled"},
+		&cli.IntFlag{Name: "limit", Usage: "only the newest N jobs"}, jsonFlag,
 	}, Action: call(func(c *cli.Context, a *api) error {
-		q := url.Values{}
-		for _, k := range []string{"item", "vault"} {
-			if v := c.String(k); v != "" {
-				q.Set(k, v)
-			}
-		}
 		var rows []map[string]any
-		if err := a.get("/v1/jobs?"+q.Encode(), &rows); err != nil {
+		if err := a.get("/v1/jobs?"+jobsQuery(c).Encode(), &rows); err != nil {
 			return err
+		}
+		if !c.Bool("json") {
+			slices.Reverse(rows)
 		}
 		return listing(c, rows, "id type status vault item started ended")
 	})}
 }
 
+// jobsQuery is the GET /v1/jobs query of the jobs command's flags.
+func jobsQuery(c *cli.Context) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"item", "vault", "status"} {
+		if v := c.String(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if c.Bool("active") {
+		q.Set("active", "1")
+	}
+	if c.IsSet("limit") {
+		q.Set("limit", strconv.Itoa(c.Int("limit")))
+	}
+	return q
+}
+
 func jobCommand() *cli.Command {
 	return &cli.Command{Name: "job", Usage: "show, watch or cancel one job", Subcommands: []*cli.Command{
-		{Name: "show", ArgsUsage: "ID", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		{Name: "show", ArgsUsage: "ID", Usage: "show a job: progress, warnings, error, result", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err
@@ -177,14 +203,14 @@ func jobCommand() *cli.Command {
 			}
 			return record(c, v)
 		})},
-		{Name: "watch", ArgsUsage: "ID", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+		{Name: "watch", ArgsUsage: "ID", Usage: "follow a job's progress until it ends (exit code as for the job)", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err
 			}
 			return followJob(c, a, map[string]any{"id": id})
 		})},
-		{Name: "cancel", ArgsUsage: "ID", Action: call(func(c *cli.Context, a *api) error {
+		{Name: "cancel", ArgsUsage: "ID", Usage: "cancel a queued or running job", Action: call(func(c *cli.Context, a *api) error {
 			id, err := oneArg(c, "job ID")
 			if err != nil {
 				return err

@@ -15,7 +15,7 @@ import (
 
 func mountCommand() *cli.Command {
 	return &cli.Command{Name: "mount", ArgsUsage: "MOUNTPOINT", Usage: "mount recovery points read-only",
-		Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "item"}, &cli.StringFlag{Name: "point", Usage: "RFC 3339 time or latest"},
+		Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "item", Usage: "mount only this item's points (default: every item)"}, &cli.StringFlag{Name: "point", Usage: "RFC 3339 time or latest"},
 			&cli.StringFlag{Name: "expire", Usage: "unmount after this long (default 12h)"},
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users in (the recorded modes still apply)"},
 			&cli.BoolFlag{Name: "foreground", Usage: "serve the mount from this process, with no daemon running (needs --data and the passphrase)"},
@@ -62,7 +62,7 @@ func mountForeground(c *cli.Context, req daemon.MountRequest) error {
 }
 
 func umountCommand() *cli.Command {
-	return &cli.Command{Name: "umount", ArgsUsage: "MOUNTPOINT", Action: call(func(c *cli.Context, a *api) error {
+	return &cli.Command{Name: "umount", ArgsUsage: "MOUNTPOINT", Usage: "unmount a mount made by \"rewind mount\"", Action: call(func(c *cli.Context, a *api) error {
 		mp, err := oneArg(c, "MOUNTPOINT")
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func umountCommand() *cli.Command {
 }
 
 func mountsCommand() *cli.Command {
-	return &cli.Command{Name: "mounts", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
+	return &cli.Command{Name: "mounts", Usage: "list the daemon's mounts and when they expire", Flags: []cli.Flag{jsonFlag}, Action: call(func(c *cli.Context, a *api) error {
 		var rows []map[string]any
 		if err := a.get("/v1/mounts", &rows); err != nil {
 			return err
@@ -88,22 +88,23 @@ func mountsCommand() *cli.Command {
 func restoreCommand() *cli.Command {
 	common := func(extra ...cli.Flag) []cli.Flag {
 		return append([]cli.Flag{vaultFlag, &cli.StringFlag{Name: "point", Required: true, Usage: "RFC 3339 time or latest"},
-			&cli.BoolFlag{Name: "no-wait"}, jsonFlag}, extra...)
+			noWaitFlag, jsonFlag}, extra...)
 	}
 	return &cli.Command{Name: "restore", Usage: "restore a disk, files, or a share", Subcommands: []*cli.Command{
-		{Name: "disk", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "new file, or existing file or block device (absolute, or relative over the local socket)"},
+		{Name: "disk", ArgsUsage: "ITEM", Usage: "write a disk point to a file, block device or NBD export", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "new file, or existing file or block device (absolute, or relative over the local socket)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing non-empty file, a device holding a partition table or file system, or the item's original source"},
 			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"},
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
-		{Name: "files", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
-			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
+		{Name: "files", ArgsUsage: "ITEM", Usage: "copy files or folders out of a point into a directory", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "directory to restore into (created if missing; its parent must exist)"},
+			&cli.StringSliceFlag{Name: "path", Required: true, Usage: "path in the point to restore (repeatable)"}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
 			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities and device nodes"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
 			Action: call(restoreAction("files"))},
-		{Name: "share", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to"}, &cli.BoolFlag{Name: "original"},
-			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path"},
-			&cli.BoolFlag{Name: "verify"}),
+		{Name: "share", ArgsUsage: "ITEM", Usage: "restore a whole share (or --path parts) to a directory or its original place", Flags: common(&cli.StringFlag{Name: "to", Usage: "directory to restore into"},
+			&cli.BoolFlag{Name: "original", Usage: "restore to the share's own directory"},
+			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path", Usage: "restore only this path of the point (repeatable)"},
+			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"}),
 			Action: call(restoreAction("share"))},
 	}}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
 )
@@ -12,10 +14,10 @@ func policyFlags() []cli.Flag {
 		&cli.StringFlag{Name: "daily", Usage: "HH:MM[,HH:MM…] (up to 3 times a day)"},
 		&cli.StringFlag{Name: "weekly", Usage: "DAY[,DAY…]@HH:MM[,HH:MM…]"},
 		&cli.StringFlag{Name: "tz", Usage: "IANA time zone (default UTC)"},
-		&cli.StringFlag{Name: "keep-daily", Usage: "N days"},
-		&cli.StringFlag{Name: "keep-weekly", Usage: "N[:DAY] weeks"},
-		&cli.StringFlag{Name: "keep-monthly", Usage: "N[:RULE] months (RULE: 1-28, last, first-sun … last-sat)"},
-		&cli.StringFlag{Name: "keep-yearly", Usage: "N[:MONTH:RULE] years"},
+		&cli.StringFlag{Name: "keep-daily", Usage: "N days (0 drops the tier)"},
+		&cli.StringFlag{Name: "keep-weekly", Usage: "N[:DAY] weeks (0 drops the tier)"},
+		&cli.StringFlag{Name: "keep-monthly", Usage: "N[:RULE] months (RULE: 1-28, last, first-sun … last-sat; 0 drops the tier)"},
+		&cli.StringFlag{Name: "keep-yearly", Usage: "N[:MONTH:RULE] years (0 drops the tier)"},
 	}
 }
 
@@ -31,11 +33,11 @@ func policyCommand() *cli.Command {
 		Name:  "policy",
 		Usage: "schedules and retention",
 		Subcommands: []*cli.Command{
-			{Name: "create", ArgsUsage: "NAME", Flags: append(policyFlags(), req), Action: call(policyCreate)},
-			{Name: "list", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyList)},
-			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyShow)},
-			{Name: "set", ArgsUsage: "NAME", Flags: append(policyFlags(), req, jsonFlag), Action: call(policySet)},
-			{Name: "delete", ArgsUsage: "NAME", Flags: []cli.Flag{req}, Action: call(policyDelete)},
+			{Name: "create", ArgsUsage: "NAME", Usage: "create a policy: when to back up and what to keep", Flags: append(policyFlags(), req), Action: call(policyCreate)},
+			{Name: "list", Usage: "list policies, one line each", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyList)},
+			{Name: "show", ArgsUsage: "NAME", Usage: "show a policy", Flags: []cli.Flag{req, jsonFlag}, Action: call(policyShow)},
+			{Name: "set", ArgsUsage: "NAME", Usage: "change a policy (only the flags given; a keep flag of 0 drops that tier)", Flags: append(policyFlags(), req, jsonFlag), Action: call(policySet)},
+			{Name: "delete", ArgsUsage: "NAME", Usage: "delete a policy no item uses", Flags: []cli.Flag{req}, Action: call(policyDelete)},
 		},
 	}
 }
@@ -57,7 +59,7 @@ func policyCreate(c *cli.Context, a *api) error {
 	if err := a.post(policyPath(c, ""), policyRequest(c, name), &v); err != nil {
 		return err
 	}
-	return record(c, v)
+	return policyLine(c, v)
 }
 
 func policyList(c *cli.Context, a *api) error {
@@ -77,7 +79,7 @@ func policyShow(c *cli.Context, a *api) error {
 	if err := a.get(policyPath(c, name), &v); err != nil {
 		return err
 	}
-	return record(c, v)
+	return policyLine(c, v)
 }
 
 func policySet(c *cli.Context, a *api) error {
@@ -89,7 +91,7 @@ func policySet(c *cli.Context, a *api) error {
 	if err := a.patch(policyPath(c, name), policyRequest(c, ""), &v); err != nil {
 		return approvalHint(err)
 	}
-	return record(c, v)
+	return policyLine(c, v)
 }
 
 func policyDelete(c *cli.Context, a *api) error {
@@ -98,4 +100,12 @@ func policyDelete(c *cli.Context, a *api) error {
 		return err
 	}
 	return a.del(policyPath(c, name), nil)
+}
+
+// policyLine prints a policy as its one-line summary, or as JSON.
+func policyLine(c *cli.Context, v map[string]any) error {
+	return show(c, v, func() error {
+		fmt.Printf("%s: %s\n", cell(v["name"]), cell(v["summary"]))
+		return nil
+	})
 }

@@ -19,9 +19,9 @@ func approvalsCommand() *cli.Command {
 	return &cli.Command{Name: "approvals", Usage: "approval requests of critical operations (security admins)",
 		Flags: []cli.Flag{stateFlag, jsonFlag}, Action: list,
 		Subcommands: []*cli.Command{
-			{Name: "list", Flags: []cli.Flag{stateFlag, jsonFlag}, Action: list},
-			{Name: "show", ArgsUsage: "ID", Flags: []cli.Flag{jsonFlag}, Action: call(approvalShow)},
-			{Name: "reject", ArgsUsage: "ID", Flags: []cli.Flag{
+			{Name: "list", Usage: "list approval requests, newest first", Flags: []cli.Flag{stateFlag, jsonFlag}, Action: list},
+			{Name: "show", ArgsUsage: "ID", Usage: "show one request: what it changes, who asked, its state", Flags: []cli.Flag{jsonFlag}, Action: call(approvalShow)},
+			{Name: "reject", ArgsUsage: "ID", Usage: "reject a pending request", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "reason", Usage: "why, recorded with the rejection"}, jsonFlag,
 			}, Action: call(approvalReject)},
 		}}

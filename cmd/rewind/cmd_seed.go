@@ -10,8 +10,8 @@ import (
 func seedCommand() *cli.Command {
 	return &cli.Command{Name: "seed", Usage: "offline seeding: carry a first full backup on a disk", Subcommands: []*cli.Command{
 		{Name: "export", ArgsUsage: "ITEM", Usage: "write the item's first full point into a seed directory",
-			Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "to", Required: true}, &cli.StringFlag{Name: "point", Usage: "another point than the first full one"},
-				&cli.BoolFlag{Name: "no-wait"}, jsonFlag},
+			Flags: []cli.Flag{vaultFlag, &cli.StringFlag{Name: "to", Required: true, Usage: "seed directory to write (on the carried disk)"}, &cli.StringFlag{Name: "point", Usage: "another point than the first full one"},
+				noWaitFlag, jsonFlag},
 			Action: call(func(c *cli.Context, a *api) error {
 				name, err := oneArg(c, "ITEM")
 				if err != nil {
@@ -28,8 +28,8 @@ func seedCommand() *cli.Command {
 				return followJob(c, a, job)
 			})},
 		{Name: "import", ArgsUsage: "DIR", Usage: "verify a seed directory and add its point to the vault",
-			Flags: []cli.Flag{&cli.StringFlag{Name: "vault", Value: "default"}, &cli.StringFlag{Name: "item", Usage: "item name (default: the one in the seed)"},
-				&cli.BoolFlag{Name: "no-wait"}, jsonFlag},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "vault", Value: "default", Usage: "the vault to import into"}, &cli.StringFlag{Name: "item", Usage: "item name (default: the one in the seed)"},
+				noWaitFlag, jsonFlag},
 			Action: call(func(c *cli.Context, a *api) error {
 				dir, err := oneArg(c, "DIR")
 				if err != nil {

@@ -21,29 +21,29 @@ func vaultCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{Name: "create", ArgsUsage: "NAME", Usage: "create a vault", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "shards", Usage: "comma-separated shard targets (directories), one per shard"},
-				&cli.IntFlag{Name: "data-shards", Value: 4}, &cli.IntFlag{Name: "parity-shards", Value: 2},
-				&cli.BoolFlag{Name: "allow-unsafe-placement"}, passphraseFlag,
+				&cli.IntFlag{Name: "data-shards", Value: 4, Usage: "data shards per stripe"}, &cli.IntFlag{Name: "parity-shards", Value: 2, Usage: "parity shards per stripe (shards that may be lost)"},
+				&cli.BoolFlag{Name: "allow-unsafe-placement", Usage: "allow shard targets on one file system (a single disk loss loses the vault)"}, passphraseFlag,
 			}, Action: call(vaultCreate)},
 			{Name: "attach", ArgsUsage: "NAME", Usage: "rebuild a vault on this host from its shard targets (after losing the old host)", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "shards", Required: true, Usage: "every shard target of the vault, comma-separated, in the original order"}, passphraseFlag,
 				&cli.BoolFlag{Name: "takeover", Usage: "attach even while another host holds the vault's owner lease; that host is fenced and stops writing to it"},
 			}, Action: call(vaultAttach)},
-			{Name: "list", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
-			{Name: "show", ArgsUsage: "NAME", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
-			{Name: "unlock", ArgsUsage: "NAME", Flags: []cli.Flag{passphraseFlag}, Action: call(vaultUnlock)},
+			{Name: "list", Usage: "list vaults", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
+			{Name: "show", ArgsUsage: "NAME", Usage: "show a vault: shards, settings, space", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
+			{Name: "unlock", ArgsUsage: "NAME", Usage: "unlock a vault with its passphrase", Flags: []cli.Flag{passphraseFlag}, Action: call(vaultUnlock)},
 			{Name: "set", ArgsUsage: "NAME", Usage: "change a vault's settings", Flags: []cli.Flag{
-				&cli.IntFlag{Name: "soft-delete-days"},
+				&cli.IntFlag{Name: "soft-delete-days", Usage: "days deleted points stay recoverable (undelete) before purge"},
 				&cli.StringFlag{Name: "immutability", Usage: "off, on or locked (locked is irreversible)"},
-				&cli.BoolFlag{Name: "multi-user-approval"},
+				&cli.BoolFlag{Name: "multi-user-approval", Usage: "hold critical operations until a security admin approves"},
 				&cli.StringFlag{Name: "work-hours-rate", Usage: "bandwidth in work hours, e.g. 50MB/s, 800Kbit/s or unlimited"},
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "the work-hours window, e.g. mon-fri@08:00-18:00"},
 				&cli.StringFlag{Name: "tz", Usage: "IANA time zone of the work-hours window (default UTC)"},
 			}, Action: call(vaultSet)},
-			{Name: "key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Flags: []cli.Flag{
+			{Name: "key", Usage: "the vault key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Usage: "write the passphrase-wrapped vault key to a file for safekeeping", Flags: []cli.Flag{
 				&cli.StringFlag{Name: "to", Required: true, Usage: "file to write the wrapped key to"},
 			}, Action: call(vaultKeyExport)}}},
-			{Name: "passphrase", Subcommands: []*cli.Command{{Name: "change", ArgsUsage: "NAME",
+			{Name: "passphrase", Usage: "the vault passphrase", Subcommands: []*cli.Command{{Name: "change", ArgsUsage: "NAME",
 				Usage: "re-wrap the vault key under a new passphrase (a critical operation)", Flags: []cli.Flag{passphraseFlag,
 					&cli.StringFlag{Name: "new-passphrase-file", Usage: "read the new passphrase from this file (else REWIND_NEW_PASSPHRASE, else a prompt)"},
 				}, Action: call(vaultPassphraseChange)}}},

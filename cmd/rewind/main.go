@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/rewind-backup/rewind/daemon"
 	"github.com/urfave/cli/v2"
@@ -20,19 +21,57 @@ const (
 )
 
 func main() {
-	app := &cli.App{
+	app := newApp()
+	err := app.Run(interleave(app, os.Args))
+	os.Exit(report(err))
+}
+
+// newApp builds the command tree: every command's usage errors, unknown
+// subcommands and bare groups end in exit code 2 (see finishTree).
+func newApp() *cli.App {
+	return &cli.App{
 		Name:                 "rewind",
 		Usage:                "back up VM disks and file shares; mount and restore recovery points",
 		Flags:                globalFlags(),
-		Commands:             commands(),
+		Commands:             finishTree("rewind", commands()),
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageError{err}
-		},
+		OnUsageError:         onUsageError,
+		Action:               groupAction("rewind"),
 	}
-	err := app.Run(interleave(app, os.Args))
-	os.Exit(report(err))
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+
+// finishTree sets, on every command below path, the hooks that make usage
+// mistakes exit 2: a bad flag (OnUsageError), a group run without a command
+// or with an unknown one (groupAction). Leaves hide the "help" subcommand so
+// a positional argument named "help" or "h" is data ("rewind item add help").
+func finishTree(path string, cmds []*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		if len(c.Subcommands) == 0 {
+			c.HideHelpCommand = true
+			continue
+		}
+		finishTree(path+" "+c.Name, c.Subcommands)
+		if c.Action == nil {
+			c.Action = groupAction(path + " " + c.Name)
+		}
+	}
+	return cmds
+}
+
+// groupAction runs for a command group given no known subcommand: it shows
+// the group's help and fails with a usage error naming the mistake.
+func groupAction(path string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		_ = cli.ShowSubcommandHelp(c)
+		if c.NArg() == 0 {
+			return usagef("%q needs a command: run \"%s --help\"", path, path)
+		}
+		return usagef("unknown command %q for %q: run \"%s --help\"", c.Args().First(), path, path)
+	}
 }
 
 // usageError marks a bad flag or argument: exit code 2.
@@ -46,7 +85,7 @@ func report(err error) int {
 		return 0
 	}
 	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
+	if errors.As(err, &ec) && !isMissingFlag(err) {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, "rewind:", msg)
 		}
@@ -54,7 +93,7 @@ func report(err error) int {
 	}
 	fmt.Fprintln(os.Stderr, "rewind:", err)
 	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || isMissingFlag(err) {
 		return exitUsage
 	}
 	return daemon.ExitCode(err)
@@ -68,4 +107,11 @@ func commands() []*cli.Command {
 	cmds = append(cmds, maintenanceCommands()...)
 	cmds = append(cmds, usageCommand(), tokenCommand(), approvalsCommand(), approveCommand(), seedCommand(), benchmarkCommand())
 	return withConnFlags(cmds)
+}
+
+// isMissingFlag recognises urfave/cli's errors for an unset Required flag
+// and for "rewind help NOSUCH" (their types are unexported or carry exit
+// code 3, so the message is the only handle).
+func isMissingFlag(err error) bool {
+	return strings.HasPrefix(err.Error(), "Required flag") || strings.HasPrefix(err.Error(), "No help topic")
 }

@@ -53,7 +53,7 @@ func table(rows []map[string]any, columns []column) error {
 	for _, r := range rows {
 		cells := make([]string, len(columns))
 		for i, c := range columns {
-			cells[i] = cell(lookup(r, c.key))
+			cells[i] = columnCell(c.key, lookup(r, c.key))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
@@ -75,7 +75,7 @@ func record(c *cli.Context, v map[string]any) error {
 		sort.Strings(keys)
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		for _, k := range keys {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, cell(v[k]))
+			fmt.Fprintf(tw, "%s:\t%s\n", k, columnCell(k, v[k]))
 		}
 		return tw.Flush()
 	})
@@ -124,9 +124,36 @@ func cell(v any) string {
 			parts[i] = cell(e)
 		}
 		return strings.Join(parts, ",")
+	case map[string]any:
+		return fields(x)
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// columnCell is cell, with byte counts (a key naming bytes) in IEC units.
+func columnCell(key string, v any) string {
+	if n, ok := v.(float64); ok && strings.Contains(key, "bytes") {
+		return bytesHuman(n)
+	}
+	return cell(v)
+}
+
+// fields renders a nested object as "key=value" pairs, sorted by key,
+// leaving out empty values.
+func fields(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		if c := columnCell(k, m[k]); c != "-" {
+			parts = append(parts, k+"="+c)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // bytesHuman renders a byte count with a binary unit.
