@@ -49,7 +49,7 @@ func TestConfigErrors(t *testing.T) {
 		"sweep_at = \"25:00\"\n":                                          "sweep_at = \"25:00\": want a time of day HH:MM from 00:00 to 23:59",
 		"sweep_at = \"3am\"\n":                                            "sweep_at",
 		"shutdown_timeout = \"0s\"\n":                                     "shutdown_timeout = \"0s\": want a duration from 1s to 1h0m0s",
-		"mount_expire = \"-5m\"\n":                                        "mount_expire = \"-5m0s\": want a duration from 1m0s",
+		"mount_expire = \"-5m\"\n":                                        "mount_expire = -5m0s: want a positive duration",
 		"data = \"relative/dir\"\n":                                       "data = \"relative/dir\": want an absolute path",
 		"socket = \"/" + strings.Repeat("s", 120) + "\"\n":                "at most 107 bytes",
 		"metrics_listen = \"localhost\"\n":                                "metrics_listen = \"localhost\": want HOST:PORT",
