@@ -151,9 +151,21 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 	case vault.KindDisk:
 		return captureDisk(ctx, jc, v.Store(), w, it, prev, plan, lim)
 	case vault.KindShare:
-		return captureShare(ctx, jc, v.Store(), w, it, prev, lim, append([]string{d.cfg.Data}, v.Layout().Targets...))
+		return captureShare(ctx, jc, v.Store(), w, it, prev, lim, d.neverBackedUp(ctx))
 	}
 	return nil, fmt.Errorf("item %s has unknown source kind %q", it.Name, it.Source.Kind)
+}
+
+// neverBackedUp lists what no share backup records: the data directory
+// and the shard targets of every vault on this daemon (not only the
+// item's: two vaults holding each other's shards would each grow with the
+// other's backups).
+func (d *Daemon) neverBackedUp(ctx context.Context) []string {
+	never := []string{d.cfg.Data}
+	for _, vi := range d.host.List(ctx) {
+		never = append(never, vi.Layout.Targets...)
+	}
+	return never
 }
 
 func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, plan backupPlan, lim *throttle) (*capture, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -50,5 +51,42 @@ func TestE2EShareExclusions(t *testing.T) {
 	_, errOut, code := d.run("item", "add", "bad", "--share", src, "--exclude", "[oops")
 	if code != 2 && code != 1 {
 		t.Errorf("a bad pattern: exit %d (%s), want a refusal", code, errOut)
+	}
+}
+
+// TestE2EShareLeavesOutOtherVaultsShards: a share that holds the shard
+// targets of another vault on this daemon does not back them up (two
+// vaults protecting each other's shards would each grow with the other's
+// backups, and the point would hold a copy of the other vault's wrapped key).
+func TestE2EShareLeavesOutOtherVaultsShards(t *testing.T) {
+	d := startDaemon(t, "")
+	share := filepath.Join(d.dir, "share")
+	var shards []string
+	for _, s := range []string{"s1", "s2", "s3"} {
+		shards = append(shards, filepath.Join(share, "shards", s))
+		if err := os.MkdirAll(shards[len(shards)-1], 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(share, "keep.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pf := filepath.Join(d.dir, "other.pass")
+	if err := os.WriteFile(pf, []byte("correct horse battery other\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.must("vault", "create", "other", "--passphrase-file", pf, "--shards", strings.Join(shards, ","),
+		"--data-shards", "2", "--parity-shards", "1", "--allow-unsafe-placement")
+	d.must("item", "add", "files", "--share", share)
+	d.must("backup", "files")
+	dst := filepath.Join(t.TempDir(), "r")
+	d.must("restore", "share", "files", "--point", "latest", "--to", dst)
+	if _, err := os.Lstat(filepath.Join(dst, "keep.txt")); err != nil {
+		t.Errorf("keep.txt: %v, want it restored", err)
+	}
+	for _, s := range []string{"s1", "s2", "s3"} {
+		if _, err := os.Lstat(filepath.Join(dst, "shards", s)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("shards/%s (vault other's shard target): %v, want it left out", s, err)
+		}
 	}
 }
