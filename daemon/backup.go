@@ -196,7 +196,7 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 }
 
 // captureShare backs up a share; never lists the daemon's data directory
-// and the vault's shard targets, which are left out wherever they appear
+// and every vault's shard targets (neverBackedUp), left out wherever they appear
 // below the share.
 func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle, never []string) (*capture, error) {
 	var prevRoot blockstore.ID
