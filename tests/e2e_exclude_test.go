@@ -90,3 +90,40 @@ func TestE2EShareLeavesOutOtherVaultsShards(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EMountBindMountedDirectory: --one-file-system stays on one device,
+// so a bind mount of the share's own directory inside it is recorded twice
+// (as rsync -x and restic do). The mount must serve both copies: a
+// directory that shares its source inode with an ancestor used to get the
+// ancestor's inode number, and the kernel refused it (ELOOP).
+func TestE2EMountBindMountedDirectory(t *testing.T) {
+	d := startDaemon(t, "")
+	share := filepath.Join(d.dir, "share")
+	for _, p := range []string{"a/f", "sub/loop/.keep"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(share, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(share, "a/f"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loop := filepath.Join(share, "sub/loop")
+	if err := unix.Mount(share, loop, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount: %v (run as root)", err)
+	}
+	t.Cleanup(func() { unix.Unmount(loop, unix.MNT_DETACH) })
+	d.must("item", "add", "bound", "--share", share)
+	d.must("backup", "bound")
+	mnt := filepath.Join(d.dir, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.must("mount", mnt)
+	t.Cleanup(func() { d.run("umount", mnt) })
+	point := filepath.Join(mnt, "bound", "latest")
+	for _, p := range []string{"sub/loop/a/f", "sub/loop/sub", "a/f"} {
+		if _, err := os.Stat(filepath.Join(point, p)); err != nil {
+			t.Errorf("%s in the mount: %v", p, err)
+		}
+	}
+}
