@@ -67,6 +67,7 @@ func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.P
 var droppedKinds = []struct{ phrase, what string }{
 	{"setuid/setgid bits", "setuid/setgid bits"},
 	{"(security.capability) dropped", "file capabilities (security.capability)"},
+	{"privileged xattr", "trusted.* and security.* xattrs"},
 	{"device nodes need", "device nodes"},
 }
 

@@ -98,7 +98,7 @@ func restoreCommand() *cli.Command {
 			Action: call(restoreAction("disk"))},
 		{Name: "files", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
 			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
-			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities and device nodes"},
+			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities, trusted.* and security.* xattrs and device nodes"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
 			Action: call(restoreAction("files"))},
 		{Name: "share", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to"}, &cli.BoolFlag{Name: "original"},
