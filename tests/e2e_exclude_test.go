@@ -127,3 +127,36 @@ func TestE2EMountBindMountedDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EExcludePatternKeptWhole: a pattern reaches the daemon as typed. A
+// comma is part of a name ("*,v" is how RCS files end) and so is a trailing
+// space; split at the comma, "*,v" became "*" and "v" and the backup left
+// out everything.
+func TestE2EExcludePatternKeptWhole(t *testing.T) {
+	d := startDaemon(t, "")
+	share := filepath.Join(d.dir, "share")
+	for _, p := range []string{"keep.txt", "v", "file.c,v", "a,b/x", "trail "} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(share, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(share, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.must("item", "add", "rcs", "--share", share, "--exclude", "*,v", "--exclude", "trail ", "--exclude-if-present", "x")
+	var items []map[string]any
+	d.jsonOf(&items, "item", "list")
+	d.must("backup", "rcs")
+	dst := filepath.Join(t.TempDir(), "r")
+	d.must("restore", "share", "rcs", "--point", "latest", "--to", dst)
+	for _, p := range []string{"keep.txt", "v"} {
+		if _, err := os.Lstat(filepath.Join(dst, p)); err != nil {
+			t.Errorf("%s: %v, want it backed up (items: %v)", p, err, items)
+		}
+	}
+	for _, p := range []string{"file.c,v", "trail ", "a,b"} {
+		if _, err := os.Lstat(filepath.Join(dst, p)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%q: %v, want it left out (items: %v)", p, err, items)
+		}
+	}
+}
