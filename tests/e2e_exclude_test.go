@@ -160,3 +160,36 @@ func TestE2EExcludePatternKeptWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ERestorePathKeptWhole: restore files and restore share take each
+// --path as typed; a comma or a trailing space is part of the name (the
+// CLI used to split "q1,q2.pdf" into "q1" and "q2.pdf").
+func TestE2ERestorePathKeptWhole(t *testing.T) {
+	d := startDaemon(t, "")
+	share := filepath.Join(d.dir, "share")
+	if err := os.MkdirAll(share, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"q1", "q1,q2.pdf", "q2.pdf", "sp "} {
+		if err := os.WriteFile(filepath.Join(share, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.must("item", "add", "docs", "--share", share)
+	d.must("backup", "docs")
+	for _, kind := range []string{"files", "share"} {
+		dst := filepath.Join(t.TempDir(), "r")
+		d.must("restore", kind, "docs", "--point", "latest", "--to", dst, "--path", "/q1,q2.pdf", "--path", "sp ")
+		var got []string
+		ents, err := os.ReadDir(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			got = append(got, e.Name())
+		}
+		if strings.Join(got, "|") != "q1,q2.pdf|sp " {
+			t.Errorf("restore %s --path /q1,q2.pdf --path 'sp ': restored %q", kind, got)
+		}
+	}
+}

@@ -97,12 +97,12 @@ func restoreCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
 		{Name: "files", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to", Required: true},
-			&cli.StringSliceFlag{Name: "path", Required: true}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
+			&cli.GenericFlag{Name: "path", Value: &rawList{}, Required: true, Usage: "a path in the point (repeatable; taken as typed)"}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
 			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities, trusted.* and security.* xattrs and device nodes"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
 			Action: call(restoreAction("files"))},
 		{Name: "share", ArgsUsage: "ITEM", Flags: common(&cli.StringFlag{Name: "to"}, &cli.BoolFlag{Name: "original"},
-			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path"},
+			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.GenericFlag{Name: "path", Value: &rawList{}, Usage: "a path in the point (repeatable; taken as typed)"},
 			&cli.BoolFlag{Name: "verify"}),
 			Action: call(restoreAction("share"))},
 	}}
@@ -122,7 +122,7 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 			return usagef("restore share %s: give --to DIR or --original", name)
 		}
 		req := daemon.RestoreRequest{Kind: kind, Point: c.String("point"), To: to, Force: c.Bool("force"),
-			Verify: c.Bool("verify"), Format: c.String("format"), Paths: c.StringSlice("path"),
+			Verify: c.Bool("verify"), Format: c.String("format"), Paths: rawValues(c, "path"),
 			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict"),
 			KeepPrivileges: c.Bool("keep-privileges")}
 		var job map[string]any
