@@ -97,3 +97,18 @@ func TestTimesBeyondTheFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLongOwnerNames: an owner or group name longer than the format keeps
+// (NSS can return one) is recorded as unknown; it used to be written as is
+// and its whole directory then failed to decode.
+func TestLongOwnerNames(t *testing.T) {
+	long := strings.Repeat("u", maxUserLen+1)
+	n := &Node{Name: "f", Type: TypeFile, Mode: 0o644, User: long, Group: long, Mtime: time.Unix(1, 0)}
+	o, err := decodeDir(encodeLeaf([]*Node{n}))
+	if err != nil {
+		t.Fatalf("a directory with a %d-byte owner name: %v", len(long), err)
+	}
+	if len(o.entries) != 1 || o.entries[0].User != "" || o.entries[0].Group != "" {
+		t.Errorf("entries %+v: want f with unknown user and group names", o.entries)
+	}
+}
