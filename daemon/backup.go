@@ -156,14 +156,18 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 	return nil, fmt.Errorf("item %s has unknown source kind %q", it.Name, it.Source.Kind)
 }
 
-// neverBackedUp lists what no share backup records: the data directory
-// and the shard targets of every vault on this daemon (not only the
-// item's: two vaults holding each other's shards would each grow with the
-// other's backups).
+// neverBackedUp lists what no share backup records: the data directory,
+// the shard targets of every vault on this daemon (not only the item's:
+// two vaults holding each other's shards would each grow with the other's
+// backups) and the daemon's own mounts (decrypted views of vaults, met
+// with --one-file-system=false).
 func (d *Daemon) neverBackedUp(ctx context.Context) []string {
 	never := []string{d.cfg.Data}
 	for _, vi := range d.host.List(ctx) {
 		never = append(never, vi.Layout.Targets...)
+	}
+	for _, m := range d.mounts.list() {
+		never = append(never, m.Mountpoint)
 	}
 	return never
 }

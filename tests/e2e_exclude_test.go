@@ -193,3 +193,29 @@ func TestE2ERestorePathKeptWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EShareLeavesOutDaemonMounts: with --one-file-system=false a share
+// that holds one of this daemon's own mounts does not back it up: the mount
+// is a decrypted view of a vault (a disk point shows the whole disk image),
+// and each backup would hold the one before it.
+func TestE2EShareLeavesOutDaemonMounts(t *testing.T) {
+	d := startDaemon(t, "")
+	share := filepath.Join(d.dir, "share")
+	mustOK(t, os.MkdirAll(filepath.Join(share, "mnt"), 0o755))
+	mustOK(t, os.WriteFile(filepath.Join(share, "keep.txt"), []byte("keep"), 0o644))
+	d.must("item", "add", "first", "--share", share)
+	d.must("backup", "first")
+	d.must("mount", filepath.Join(share, "mnt"))
+	t.Cleanup(func() { d.run("umount", filepath.Join(share, "mnt")) })
+	d.must("item", "add", "crossing", "--share", share, "--one-file-system=false")
+	d.must("backup", "crossing")
+	dst := filepath.Join(t.TempDir(), "r")
+	d.must("restore", "share", "crossing", "--point", "latest", "--to", dst)
+	if _, err := os.Lstat(filepath.Join(dst, "keep.txt")); err != nil {
+		t.Errorf("keep.txt: %v, want it restored", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dst, "mnt")); !errors.Is(err, os.ErrNotExist) {
+		ents, _ := os.ReadDir(filepath.Join(dst, "mnt"))
+		t.Errorf("the daemon's own mount was backed up (%v, %d entries), want it left out", err, len(ents))
+	}
+}
