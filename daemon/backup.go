@@ -154,9 +154,25 @@ func (d *Daemon) capture(ctx context.Context, jc *jobCtx, v *vault.Vault, it vau
 	case vault.KindDisk:
 		return captureDisk(ctx, jc, v.Store(), w, it, prev, plan, lim)
 	case vault.KindShare:
-		return captureShare(ctx, jc, v.Store(), w, it, prev, lim, append([]string{d.cfg.Data}, v.Layout().Targets...))
+		return captureShare(ctx, jc, v.Store(), w, it, prev, lim, d.neverBackedUp(ctx))
 	}
 	return nil, fmt.Errorf("item %s has unknown source kind %q", it.Name, it.Source.Kind)
+}
+
+// neverBackedUp lists what no share backup records: the data directory,
+// the shard targets of every vault on this daemon (not only the item's:
+// two vaults holding each other's shards would each grow with the other's
+// backups) and the daemon's own mounts (decrypted views of vaults, met
+// with --one-file-system=false).
+func (d *Daemon) neverBackedUp(ctx context.Context) []string {
+	never := []string{d.cfg.Data}
+	for _, vi := range d.host.List(ctx) {
+		never = append(never, vi.Layout.Targets...)
+	}
+	for _, m := range d.mounts.list() {
+		never = append(never, m.Mountpoint)
+	}
+	return never
 }
 
 func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, plan backupPlan, lim *throttle) (*capture, error) {
@@ -187,7 +203,7 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 }
 
 // captureShare backs up a share; never lists the daemon's data directory
-// and the vault's shard targets, which are left out wherever they appear
+// and every vault's shard targets (neverBackedUp), left out wherever they appear
 // below the share.
 func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *blockstore.Writer, it vault.Item, prev *vault.Point, lim *throttle, never []string) (*capture, error) {
 	var prevRoot blockstore.ID

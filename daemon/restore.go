@@ -112,8 +112,8 @@ func closeTarget(tg *pathsafe.Target) {
 	}
 }
 
-// dropPrivileges: only an admin's restore writes setuid/setgid bits,
-// capabilities, device nodes and recorded owners; anyone else's restore
+// dropPrivileges: only an admin's restore writes setuid/setgid bits, trusted.*
+// and security.* xattrs (capabilities), device nodes and recorded owners; anyone else's restore
 // leaves them out (with a warning each), so restore rights do not turn
 // into root rights through a crafted or foreign backup.
 func dropPrivileges(ctx context.Context) bool {

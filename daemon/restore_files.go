@@ -22,7 +22,7 @@ import (
 // found before anything is written (--conflict as for shares). Entries
 // come back with their data/hole map, hardlinks, symlinks, FIFOs, exact
 // xattrs and ACLs and nanosecond times. Guest content is untrusted: unless
-// an admin passed --keep-privileges, setuid/setgid bits, security.capability
+// an admin passed --keep-privileges, setuid/setgid bits, trusted.* and security.* xattrs
 // and device nodes are dropped and entries are owned by root, and the job
 // warns with a count of each.
 func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.Point, req RestoreRequest, tg *pathsafe.Target) error {
@@ -67,6 +67,7 @@ func restoreDiskFiles(ctx context.Context, jc *jobCtx, v *vault.Vault, p vault.P
 var droppedKinds = []struct{ phrase, what string }{
 	{"setuid/setgid bits", "setuid/setgid bits"},
 	{"(security.capability) dropped", "file capabilities (security.capability)"},
+	{"privileged xattr", "trusted.* and security.* xattrs"},
 	{"device nodes need", "device nodes"},
 }
 

@@ -106,7 +106,9 @@ type RestoreOptions struct {
 	Progress func(files, bytes int64)
 	// DropPrivileges restores without what grants privilege: setuid and
 	// setgid bits are cleared (the rest of the mode kept), security.capability
-	// is not set, device nodes are not created, and owners are not restored
+	// and the other trusted.* and security.* xattrs are not set (an SELinux
+	// label is left to the target's policy without a warning), device nodes
+	// are not created, and owners are not restored
 	// (entries stay owned by the restoring user, root for the daemon). Each
 	// thing left out is a warning and counts in RestoreResult.Dropped. For
 	// restores by anyone but an admin who asked to keep privileges.

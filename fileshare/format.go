@@ -76,14 +76,23 @@ func (e *enc) time(t time.Time) {
 	e.uv(uint64(t.Nanosecond()))
 }
 
+// ownerName is name as recorded: "" (unknown) when longer than the
+// decoder accepts, so one odd NSS name cannot make a directory unreadable.
+func ownerName(name string) string {
+	if len(name) > maxUserLen {
+		return ""
+	}
+	return name
+}
+
 func (e *enc) entry(n *Node) {
 	e.str(n.Name)
 	e.byte1(byte(n.Type))
 	e.uv(uint64(n.Mode))
 	e.uv(uint64(n.Uid))
 	e.uv(uint64(n.Gid))
-	e.str(n.User)
-	e.str(n.Group)
+	e.str(ownerName(n.User))
+	e.str(ownerName(n.Group))
 	e.uv(uint64(n.Size))
 	e.time(n.Mtime)
 	e.time(n.Ctime)

@@ -15,19 +15,36 @@ import (
 
 // nodeFromStat fills the metadata every entry type shares.
 func nodeFromStat(name string, st *unix.Stat_t) *Node {
-	return &Node{
+	n := &Node{
 		Name:  name,
 		Mode:  st.Mode & 0o7777,
 		Uid:   st.Uid,
 		Gid:   st.Gid,
 		Size:  st.Size,
-		Mtime: time.Unix(st.Mtim.Unix()),
-		Ctime: time.Unix(st.Ctim.Unix()),
-		Atime: time.Unix(st.Atim.Unix()),
 		Nlink: uint32(st.Nlink),
 		dev:   st.Dev,
 		ino:   st.Ino,
 	}
+	var c1, c2, c3 bool
+	n.Mtime, c1 = statTime(st.Mtim)
+	n.Ctime, c2 = statTime(st.Ctim)
+	n.Atime, c3 = statTime(st.Atim)
+	n.clamped = c1 || c2 || c3
+	return n
+}
+
+// statTime converts a stat time stamp; one beyond what the format records
+// (tmpfs holds any 64-bit second: years before 1 or after ~146 billion) is
+// set to the nearest time it records, and clamped says so.
+func statTime(ts unix.Timespec) (t time.Time, clamped bool) {
+	sec, nsec := ts.Unix()
+	switch {
+	case sec <= minTimeSec: // minTimeSec itself is the zero time.Time
+		return time.Unix(minTimeSec+1, 0), true
+	case sec > maxTimeSec:
+		return time.Unix(maxTimeSec, 0), true
+	}
+	return time.Unix(sec, nsec), false
 }
 
 func typeOf(mode uint32) (Type, bool) {

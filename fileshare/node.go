@@ -77,6 +77,7 @@ type Node struct {
 	Xattrs   []Xattr
 
 	dev, ino uint64 // source identity, for incremental change detection
+	clamped  bool   // a time was beyond the format's range (see statTime)
 	inline   []byte // contents of a small file
 	extents  []Extent
 	lists    []listRef // extent lists of a large file

@@ -3,6 +3,7 @@ package fileshare
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -163,9 +164,8 @@ func (rs *restorer) resetXattrs(m metaTarget, n *Entry, rel string) {
 	for _, x := range n.Xattrs {
 		want[x.Name] = true
 	}
-	if rs.opts.DropPrivileges && want[xattrCapability] {
-		want[xattrCapability] = false
-		rs.drop("%s: file capabilities (security.capability) dropped (restore as an admin with --keep-privileges to keep them)", showPath(rel))
+	if rs.opts.DropPrivileges {
+		rs.dropPrivilegedXattrs(want, rel)
 	}
 	have, err := m.xattrNames()
 	if err != nil {
@@ -180,6 +180,25 @@ func (rs *restorer) resetXattrs(m metaTarget, n *Entry, rel string) {
 		if want[x.Name] {
 			rs.check(rel, "xattr "+strconv.Quote(x.Name), m.setxattr(x.Name, x.Value))
 		}
+	}
+}
+
+// dropPrivilegedXattrs takes out of want what only a privileged writer
+// may set: trusted.* (CAP_SYS_ADMIN; overlayfs keeps whiteouts and
+// redirects there) and security.* (capabilities, IMA/EVM, LSM labels). An
+// SELinux label is left to the target's policy without a warning.
+func (rs *restorer) dropPrivilegedXattrs(want map[string]bool, rel string) {
+	for name := range want {
+		switch {
+		case name == xattrCapability:
+			rs.drop("%s: file capabilities (security.capability) dropped (restore as an admin with --keep-privileges to keep them)", showPath(rel))
+		case name == "security.selinux":
+		case strings.HasPrefix(name, "trusted.") || strings.HasPrefix(name, "security."):
+			rs.drop("%s: privileged xattr %q dropped (restore as an admin with --keep-privileges to keep it)", showPath(rel), name)
+		default:
+			continue
+		}
+		want[name] = false
 	}
 }
 

@@ -141,3 +141,30 @@ func TestRestoreFromAnySource(t *testing.T) {
 		t.Errorf("warnings %q: want the bad name and the type clash", res.Warnings)
 	}
 }
+
+// TestDropPrivilegesXattrs: without privileges only user.* xattrs and ACLs
+// are written. trusted.* (overlayfs whiteouts and redirects live there) and
+// security.* (capabilities, IMA/EVM, LSM labels) need CAP_SYS_ADMIN or an
+// LSM's consent, and a hostile guest or share would otherwise plant them
+// through the root daemon; an SELinux label is left to the target's policy.
+func TestDropPrivilegesXattrs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root: trusted.* xattrs")
+	}
+	m := memSource{dirs: map[string][]*Entry{"": {
+		{Name: "f", Type: TypeFile, Mode: 0o644, Ref: "f", Xattrs: []Xattr{
+			{"security.evil", []byte("1")}, {"security.selinux", []byte("system_u:object_r:shadow_t:s0")},
+			{"trusted.overlay.redirect", []byte("/etc")}, {"user.keep", []byte("yes")}}},
+	}}}
+	dst := filepath.Join(t.TempDir(), "dst")
+	res, err := RestoreFrom(context.Background(), m, dst, RestoreOptions{DropPrivileges: true})
+	must(t, err)
+	names, err := (metaTarget{fd: -1, path: filepath.Join(dst, "f")}).xattrNames()
+	must(t, err)
+	if got := strings.Join(names, ","); strings.Contains(got, "trusted.") || strings.Contains(got, "security.") || !strings.Contains(got, "user.keep") {
+		t.Errorf("xattrs %s, want user.keep and no trusted.* or security.*", got)
+	}
+	if res.Dropped != 2 || !strings.Contains(strings.Join(res.Warnings, "\n"), "trusted.overlay.redirect") {
+		t.Errorf("dropped %d, warnings %q: want 2, naming each", res.Dropped, res.Warnings)
+	}
+}

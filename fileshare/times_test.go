@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +66,49 @@ func setTimes(t *testing.T, p string, at time.Time) {
 	t.Helper()
 	ts := unix.Timespec{Sec: at.Unix(), Nsec: int64(at.Nanosecond())}
 	must(t, unix.UtimesNano(p, []unix.Timespec{ts, ts}))
+}
+
+// TestTimesBeyondTheFormat: tmpfs holds any 64-bit second, and anyone who
+// may write a file in the share can set one. Such a time is recorded at the
+// nearest end of the format's range with a warning; the directory holding
+// it stays readable (it used to fail to decode, taking every sibling with it).
+func TestTimesBeyondTheFormat(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	must(t, unix.Mount("none", src, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { unix.Unmount(src, unix.MNT_DETACH) })
+	writeFile(t, filepath.Join(src, "sibling"), []byte("s"), 0o644)
+	for name, sec := range map[string]int64{"huge": 1<<63 - 1, "tiny": -1 << 63, "year0": minTimeSec - 1} {
+		writeFile(t, filepath.Join(src, name), []byte(name), 0o644)
+		ts := []unix.Timespec{{Sec: sec}, {Sec: sec}}
+		must(t, unix.UtimesNanoAt(unix.AT_FDCWD, filepath.Join(src, name), ts, 0))
+	}
+	s := newStore(t)
+	res := backupTo(t, s, src, [32]byte{}, BackupOptions{})
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "huge") || !strings.Contains(w, "tiny") || !strings.Contains(w, "year0") {
+		t.Errorf("warnings %q: want one for each time beyond the format", res.Warnings)
+	}
+	dst := filepath.Join(t.TempDir(), "dst")
+	rr, err := Restore(ctx, s, res.Root, dst, RestoreOptions{})
+	must(t, err)
+	for _, name := range []string{"sibling", "huge", "tiny", "year0"} {
+		if _, err := os.Lstat(filepath.Join(dst, name)); err != nil {
+			t.Errorf("%s not restored: %v (warnings %q)", name, err, rr.Warnings)
+		}
+	}
+}
+
+// TestLongOwnerNames: an owner or group name longer than the format keeps
+// (NSS can return one) is recorded as unknown; it used to be written as is
+// and its whole directory then failed to decode.
+func TestLongOwnerNames(t *testing.T) {
+	long := strings.Repeat("u", maxUserLen+1)
+	n := &Node{Name: "f", Type: TypeFile, Mode: 0o644, User: long, Group: long, Mtime: time.Unix(1, 0)}
+	o, err := decodeDir(encodeLeaf([]*Node{n}))
+	if err != nil {
+		t.Fatalf("a directory with a %d-byte owner name: %v", len(long), err)
+	}
+	if len(o.entries) != 1 || o.entries[0].User != "" || o.entries[0].Group != "" {
+		t.Errorf("entries %+v: want f with unknown user and group names", o.entries)
+	}
 }

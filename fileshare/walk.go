@@ -82,6 +82,9 @@ func (b *backup) entry(ctx context.Context, dirfd int, path, name string, prev *
 		return nil, nil
 	}
 	n := b.describe(name, &st)
+	if n.clamped {
+		b.warn("%s: a time stamp lies beyond year 1 to 146,000,000,000: recorded as the nearest end of that range", showPath(path))
+	}
 	n.Type = typ
 	b.entries.Add(1)
 	if sameInode(prev, n) { // xattr or target changes move ctime

@@ -104,10 +104,14 @@ func fsOptions(o Options) *fs.Options {
 	stable := stableTimeout
 	return &fs.Options{
 		MountOptions: fuse.MountOptions{
-			AllowOther:           o.AllowOther,
-			FsName:               "rewind",
-			Name:                 "rewind",
-			Options:              []string{"default_permissions", "ro"},
+			AllowOther: o.AllowOther,
+			FsName:     "rewind",
+			Name:       "rewind",
+			Options:    []string{"default_permissions", "ro"},
+			// the kernel enforces the recorded POSIX ACLs (system.posix_acl_*
+			// xattrs); without it, default_permissions checks mode bits alone
+			// and a user an ACL entry shuts out reads through "other"
+			EnableAcl:            true,
 			DirectMount:          true,
 			DirectMountFlags:     syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV,
 			MaxWrite:             1 << 20,

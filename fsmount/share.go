@@ -47,12 +47,19 @@ func wrapShare(t *fileshare.Tree, n *fileshare.Node) Node {
 	return s
 }
 
-// Attr reports what the backup recorded; hardlinks share Ino.
+// Attr reports what the backup recorded; hardlinks share Ino. A
+// directory is numbered by its path instead: a bind mount on the share's
+// file system records one source directory at two places, and the kernel
+// refuses a directory inode that is also its own ancestor (ELOOP).
 func (s shareNode) Attr() Attr {
 	n := s.n
+	id := n.Ino()
+	if n.Type == fileshare.TypeDir {
+		id = 0
+	}
 	return Attr{
 		Mode: n.StatMode(), Size: n.Size, Uid: n.Uid, Gid: n.Gid, Nlink: n.Nlink,
-		Rdev: uint32(n.Rdev), Atime: n.Atime, Mtime: n.Mtime, Ctime: n.Ctime, ID: n.Ino(),
+		Rdev: uint32(n.Rdev), Atime: n.Atime, Mtime: n.Mtime, Ctime: n.Ctime, ID: id,
 		Blocks: blocks(n),
 	}
 }

@@ -104,7 +104,8 @@ func mustRun(t *testing.T, args ...string) {
 // capability, device nodes and owners, and says so (exit 3, warnings); an
 // admin's restore of the same point keeps them (TestE2EFidelityShare).
 func TestE2EShareRestoreByNonAdminDropsPrivileges(t *testing.T) {
-	d, remote := tcpDaemon(t)
+	// the test's temporary root holds the daemon's directory: restore-operators restore there
+	d, remote := tcpDaemon(t, fmt.Sprintf("restore_roots = [%q]", filepath.Dir(t.TempDir())))
 	src := filepath.Join(d.dir, "corpus")
 	if err := fidelity.Build(src); err != nil {
 		t.Fatal(err)

@@ -480,7 +480,8 @@ func TestGuestEscapedNames(t *testing.T) {
 // privileges.
 func TestKeepPrivilegesNeedsAdmin(t *testing.T) {
 	need(t, "mke2fs")
-	d, remote := tcpDaemon(t)
+	// the test's temporary root holds the daemon's directory: restore-operators restore there
+	d, remote := tcpDaemon(t, fmt.Sprintf("restore_roots = [%q]", filepath.Dir(t.TempDir())))
 	src := filepath.Join(d.dir, "src")
 	os.MkdirAll(src, 0o755)
 	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)

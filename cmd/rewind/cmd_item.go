@@ -25,8 +25,8 @@ func itemCommand() *cli.Command {
 				&cli.StringFlag{Name: "post-thaw", Usage: "command run after the capture, always once pre-freeze ran"},
 				&cli.BoolFlag{Name: "fsfreeze", Usage: "allow freezing the share's file system (FIFREEZE) for file-system consistency"},
 				&cli.BoolFlag{Name: "one-file-system", Value: true, Usage: "share: stay on the share's file system (--one-file-system=false to cross mount points)"},
-				&cli.StringSliceFlag{Name: "exclude", Usage: "share: leave out paths matching this gitignore-style PATTERN (repeatable)"},
-				&cli.StringSliceFlag{Name: "exclude-if-present", Usage: "share: leave out directories holding a file of this NAME (repeatable)"},
+				&cli.GenericFlag{Name: "exclude", Value: &rawList{}, Usage: "share: leave out paths matching this gitignore-style PATTERN (repeatable; taken as typed, commas and spaces included)"},
+				&cli.GenericFlag{Name: "exclude-if-present", Value: &rawList{}, Usage: "share: leave out directories holding a file of this NAME (repeatable)"},
 				&cli.StringFlag{Name: "work-hours-rate", Usage: "this item's bandwidth in work hours (overrides the vault's)"},
 				&cli.StringFlag{Name: "off-hours-rate", Usage: "this item's bandwidth outside work hours"},
 				&cli.StringFlag{Name: "work-hours", Usage: "this item's work-hours window, e.g. mon-fri@08:00-18:00"},
@@ -105,7 +105,7 @@ func itemAdd(c *cli.Context, a *api) error {
 		one := c.Bool("one-file-system")
 		req.OneFileSystem = &one
 	}
-	req.Exclude, req.ExcludeIfPresent = c.StringSlice("exclude"), c.StringSlice("exclude-if-present")
+	req.Exclude, req.ExcludeIfPresent = rawValues(c, "exclude"), rawValues(c, "exclude-if-present")
 	var v map[string]any
 	if err := a.post("/v1/vaults/"+c.String("vault")+"/items", req, &v); err != nil {
 		return err
@@ -202,4 +202,20 @@ func itemSet(c *cli.Context, a *api) error {
 		fmt.Printf("item %q updated (policy %s)\n", name, cell(v["policy"]))
 		return nil
 	})
+}
+
+// rawList is a repeatable flag whose values are kept exactly as typed:
+// cli.StringSliceFlag splits at commas and trims spaces, which turned the
+// exclude pattern "*,v" into "*" (everything) and "v".
+type rawList struct{ vals []string }
+
+func (r *rawList) Set(v string) error { r.vals = append(r.vals, v); return nil }
+func (r *rawList) String() string     { return strings.Join(r.vals, " ") }
+
+// rawValues returns the values given to the rawList flag name.
+func rawValues(c *cli.Context, name string) []string {
+	if r, ok := c.Generic(name).(*rawList); ok {
+		return r.vals
+	}
+	return nil
 }

@@ -97,13 +97,13 @@ func restoreCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "raw", Usage: "raw or qcow2 (for a new file)"}),
 			Action: call(restoreAction("disk"))},
 		{Name: "files", ArgsUsage: "ITEM", Usage: "copy files or folders out of a point into a directory", Flags: common(&cli.StringFlag{Name: "to", Required: true, Usage: "directory to restore into (created if missing; its parent must exist)"},
-			&cli.StringSliceFlag{Name: "path", Required: true, Usage: "path in the point to restore (repeatable)"}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
-			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities and device nodes"},
+			&cli.GenericFlag{Name: "path", Value: &rawList{}, Required: true, Usage: "path in the point to restore (repeatable; taken as typed)"}, &cli.StringFlag{Name: "volume", Usage: "N or VG-LV of a disk point"},
+			&cli.BoolFlag{Name: "keep-privileges", Usage: "admin only: keep a disk guest's owners, setuid/setgid bits, capabilities, trusted.* and security.* xattrs and device nodes"},
 			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename (default: refuse before writing anything)"}),
 			Action: call(restoreAction("files"))},
 		{Name: "share", ArgsUsage: "ITEM", Usage: "restore a whole share (or --path parts) to a directory or its original place", Flags: common(&cli.StringFlag{Name: "to", Usage: "directory to restore into"},
 			&cli.BoolFlag{Name: "original", Usage: "restore to the share's own directory"},
-			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.StringSliceFlag{Name: "path", Usage: "restore only this path of the point (repeatable)"},
+			&cli.StringFlag{Name: "conflict", Usage: "overwrite, skip or rename"}, &cli.GenericFlag{Name: "path", Value: &rawList{}, Usage: "restore only this path of the point (repeatable; taken as typed)"},
 			&cli.BoolFlag{Name: "verify", Usage: "reread what was written and compare"}),
 			Action: call(restoreAction("share"))},
 	}}
@@ -123,7 +123,7 @@ func restoreAction(kind string) func(c *cli.Context, a *api) error {
 			return usagef("restore share %s: give --to DIR or --original", name)
 		}
 		req := daemon.RestoreRequest{Kind: kind, Point: c.String("point"), To: to, Force: c.Bool("force"),
-			Verify: c.Bool("verify"), Format: c.String("format"), Paths: c.StringSlice("path"),
+			Verify: c.Bool("verify"), Format: c.String("format"), Paths: rawValues(c, "path"),
 			Volume: c.String("volume"), Original: c.Bool("original"), Conflict: c.String("conflict"),
 			KeepPrivileges: c.Bool("keep-privileges")}
 		var job map[string]any

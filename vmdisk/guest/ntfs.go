@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf16"
 
 	ntfs "www.velocidex.com/golang/go-ntfs/parser"
@@ -89,7 +90,7 @@ func (n *ntfsFS) root() (Entry, error) {
 // $STANDARD_INFORMATION, size of the unnamed $DATA, symlink target from
 // $REPARSE_POINT.
 func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
-	e := Entry{Name: name, Ino: uint64(m.Record_number()), Nlink: 1, Mode: 0o644, Blocks: -1}
+	e := Entry{Name: name, Ino: uint64(m.Record_number()), Mode: 0o644, Blocks: -1}
 	if m.Flags().IsSet("DIRECTORY") {
 		e.Mode = fs.ModeDir | 0o755
 	}
@@ -98,15 +99,17 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 	for _, a := range m.EnumerateAttributes(n.ctx) {
 		switch a.Type().Value {
 		case ntfs.ATTR_TYPE_STANDARD_INFORMATION:
-			r := a.Data(n.ctx)
-			si := n.ctx.Profile.STANDARD_INFORMATION(r, 0)
-			e.ModTime = si.File_altered_time().Time
-			e.Atime = si.File_accessed_time().Time
-			e.Ctime = si.Mft_altered_time().Time
-			e.Btime = si.Create_time().Time
-			var b [4]byte
-			if k, _ := r.ReadAt(b[:], 32); k == 4 {
-				attrs = binary.LittleEndian.Uint32(b[:])
+			var b [36]byte
+			if k, _ := a.Data(n.ctx).ReadAt(b[:], 0); k == len(b) {
+				le := binary.LittleEndian
+				e.Btime, e.ModTime = fileTime(le.Uint64(b[0:])), fileTime(le.Uint64(b[8:]))
+				e.Ctime, e.Atime = fileTime(le.Uint64(b[16:])), fileTime(le.Uint64(b[24:]))
+				attrs = le.Uint32(b[32:])
+			}
+		case ntfs.ATTR_TYPE_FILE_NAME:
+			var ns [1]byte // namespace: 0 POSIX, 1 Win32, 2 DOS (an alias, not a link), 3 both
+			if k, _ := a.Data(n.ctx).ReadAt(ns[:], 0x41); k == 1 && ns[0] != 2 {
+				e.Nlink++
 			}
 		case ntfs.ATTR_TYPE_DATA:
 			if a.Name() == "" && (a.IsResident() || a.Runlist_vcn_start() == 0) && !e.Mode.IsDir() {
@@ -121,6 +124,7 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 			}
 		}
 	}
+	e.Nlink = max(e.Nlink, 1)
 	if attrs&0x4 != 0 && data != nil && e.Mode.IsRegular() && e.Size >= 10 && e.Size <= 8+2*maxSymlink {
 		if t, ok := interixLink(data, e.Size); ok {
 			e.Mode, e.Target, e.Size = fs.ModeSymlink|0o777, t, int64(len(t))
@@ -130,6 +134,14 @@ func (n *ntfsFS) entry(m *ntfs.MFT_ENTRY, name string) Entry {
 		e.Mode = 0o444
 	}
 	return e
+}
+
+// fileTime converts an NTFS time (100 ns units since 1601) at any date it
+// holds; the library's conversion goes through int64 nanoseconds and wraps
+// outside 1678..2262.
+func fileTime(ft uint64) time.Time {
+	const epochDiff = 11644473600 // seconds from 1601 to 1970
+	return time.Unix(int64(ft/1e7)-epochDiff, int64(ft%1e7)*100).UTC()
 }
 
 // interixLink decodes the symlinks ntfs-3g writes by default: a system file
@@ -199,18 +211,23 @@ func (n *ntfsFS) readDir(dir *Entry) ([]Entry, error) {
 				return nil, corruptf("ntfs: directory %d index of %d bytes", dir.Ino, a.DataSize())
 			}
 		}
-		seen := map[uint64]bool{}
+		type key struct {
+			ref  uint64
+			name string
+		}
+		seen := map[key]bool{} // a record's other names in this directory are hard links
 		var out []Entry
 		for _, rec := range m.Dir(n.ctx) {
 			ref := rec.MftReference()
 			fn := rec.File()
-			if seen[ref] || ref < ntfsFirstUser || fn.NameType().Name == "DOS" {
+			k := key{ref, fn.Name()}
+			if seen[k] || ref < ntfsFirstUser || fn.NameType().Name == "DOS" {
 				continue
 			}
 			if len(out) >= maxDirEntries {
 				return out, corruptf("ntfs: too many entries")
 			}
-			seen[ref] = true
+			seen[k] = true
 			child, err := n.ctx.GetMFT(int64(ref))
 			if err != nil {
 				continue

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // mkNTFS builds an NTFS image from dir by mounting it with ntfs-3g (FUSE).
@@ -155,5 +157,66 @@ func TestNTFSMetadata(t *testing.T) {
 	must(t, readFull(sf, buf, 8<<20))
 	if string(buf) != "end" {
 		t.Errorf("sparse file reads %q at 8 MiB", buf)
+	}
+}
+
+// TestNTFSTimesAndHardLinks: NTFS keeps times from 1601 to 30828 in 100 ns
+// units; ones outside 1678..2262 used to wrap (the library converts through
+// int64 nanoseconds). Hard links (ntfs-3g's ln) are two names of one MFT
+// record in one directory or two: both names are listed, with nlink 2 and
+// one inode; a DOS 8.3 name is not a link.
+func TestNTFSTimesAndHardLinks(t *testing.T) {
+	tmp := t.TempDir()
+	img := filepath.Join(tmp, "ntfs.img")
+	sparseFile(t, img, 32<<20)
+	run(t, "mkntfs", "-F", "-Q", "-q", img)
+	mnt := t.TempDir()
+	run(t, "ntfs-3g", img, mnt)
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			run(t, "fusermount", "-u", mnt)
+		}
+	})
+	old, late := time.Date(1650, 1, 1, 0, 0, 0, 100, time.UTC), time.Date(2500, 1, 1, 0, 0, 0, 123456700, time.UTC)
+	for name, tm := range map[string]time.Time{"old": old, "late": late} {
+		p := filepath.Join(mnt, name)
+		must(t, os.WriteFile(p, []byte(name), 0o644))
+		at := unix.Timespec{Sec: tm.Unix(), Nsec: int64(tm.Nanosecond())}
+		ts := []unix.Timespec{at, at}
+		must(t, unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, 0))
+	}
+	must(t, os.Mkdir(filepath.Join(mnt, "d"), 0o755))
+	must(t, os.WriteFile(filepath.Join(mnt, "f"), []byte("linked"), 0o644))
+	must(t, os.Link(filepath.Join(mnt, "f"), filepath.Join(mnt, "f2")))
+	must(t, os.Link(filepath.Join(mnt, "f"), filepath.Join(mnt, "d", "f3")))
+	must(t, os.WriteFile(filepath.Join(mnt, "Long File Name.txt"), []byte("x"), 0o644))
+	run(t, "fusermount", "-u", mnt)
+	mounted = false
+
+	r, size := openImage(t, img)
+	fsys, err := OpenFS(testCtx(t), r, size, TypeNTFS)
+	must(t, err)
+	for name, want := range map[string]time.Time{"old": old, "late": late} {
+		e, err := fsys.Stat(name)
+		must(t, err)
+		if !e.ModTime.Equal(want) || !e.Atime.Equal(want) {
+			t.Errorf("%s: mtime %v atime %v, want %v", name, e.ModTime, e.Atime, want)
+		}
+	}
+	var ino uint64
+	for _, p := range []string{"f", "f2", "d/f3"} {
+		e, err := fsys.Stat(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if e.Nlink != 3 || (ino != 0 && e.Ino != ino) {
+			t.Errorf("%s: nlink %d ino %d, want 3 and one inode for all names", p, e.Nlink, e.Ino)
+		}
+		ino = e.Ino
+	}
+	if e, err := fsys.Stat("Long File Name.txt"); err != nil || e.Nlink != 1 {
+		t.Errorf("a file with a DOS 8.3 name: %+v %v, want nlink 1", e, err)
 	}
 }

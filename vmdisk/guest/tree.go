@@ -86,10 +86,25 @@ func cleanName(op, name string) (string, error) {
 	if name == "" {
 		name = "."
 	}
-	if !fs.ValidPath(name) {
+	if !validPath(name) {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	return name, nil
+}
+
+// validPath is fs.ValidPath without its UTF-8 rule: guest names are bytes
+// (a Latin-1 guest has names that are not UTF-8), so any element other
+// than "", "." and ".." without '/' or NUL is allowed.
+func validPath(name string) bool {
+	if name == "." {
+		return true
+	}
+	for _, elem := range strings.Split(name, "/") {
+		if !validElem(elem) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup resolves name to an entry without following any symlink; a symlink
