@@ -110,7 +110,7 @@ func (d *Daemon) hUnlock(r *http.Request) (any, error) {
 		return nil, err
 	}
 	wasLocked := v.Locked()
-	if err := d.verifyPassphrase(r, v, req.Passphrase); err != nil {
+	if err := d.verifyCredential(r, v, req.Passphrase, req.KeyFile); err != nil {
 		return nil, err
 	}
 	if wasLocked {
