@@ -80,7 +80,7 @@ type matrix struct {
 	tokens  map[string]string
 	n       int
 	share   string // under source_roots
-	seed    string // a seed exported from item "files"
+	seed    string // a seed "seed create" made of the share of item "files"
 	attach  map[string]any
 	jobID   string
 	slowSrc string
