@@ -77,8 +77,7 @@ func (d *Daemon) importSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, req
 	if err := checkSeedItem(ctx, v, req.Item, m); err != nil {
 		return vault.Point{}, err
 	}
-	jc.progress(0, m.SourceBytes)
-	root, stored, err := rekeySeed(ctx, s, v.Store())
+	root, stored, err := rekeySeed(ctx, s, v.Store(), func(done int64) { jc.progress(min(done, m.SourceBytes), m.SourceBytes) })
 	if err != nil {
 		return vault.Point{}, fmt.Errorf("seed %s: %w", req.Dir, err)
 	}
@@ -108,19 +107,37 @@ func checkSeedItem(ctx context.Context, v *vault.Vault, name string, m seed.Mani
 	return refuseSeeded(ctx, v, name)
 }
 
-// rekeySeed copies the seed's point into st and flushes it.
-func rekeySeed(ctx context.Context, s *seed.Seed, st *blockstore.Store) (blockstore.ID, int64, error) {
-	w := st.NewWriter()
-	defer w.Close()
+// rekeySeed copies the seed's point into st and flushes it; progress gets
+// the plaintext bytes copied so far.
+func rekeySeed(ctx context.Context, s *seed.Seed, st *blockstore.Store, progress func(int64)) (blockstore.ID, int64, error) {
+	bw := st.NewWriter()
+	defer bw.Close()
+	w := &countingWriter{w: bw, progress: progress}
 	rekey := func() (blockstore.ID, int64, error) { return fileshare.Rekey(ctx, s.Store, w, s.Manifest.Root) }
 	if s.Manifest.Kind == seed.KindDisk {
 		rekey = func() (blockstore.ID, int64, error) { return vmdisk.Rekey(ctx, s.Store, w, s.Manifest.Root) }
 	}
 	root, stored, err := rekey()
 	if err == nil {
-		err = w.Flush(ctx)
+		err = bw.Flush(ctx)
 	}
 	return root, stored, err
+}
+
+// countingWriter reports the bytes put through it (the import's progress).
+type countingWriter struct {
+	w        *blockstore.Writer
+	done     int64
+	progress func(int64)
+}
+
+func (c *countingWriter) Put(ctx context.Context, data []byte) (blockstore.PutResult, error) {
+	res, err := c.w.Put(ctx, data)
+	if err == nil {
+		c.done += int64(len(data))
+		c.progress(c.done)
+	}
+	return res, err
 }
 
 // addSeedPoint creates the item from the seed's source when it is missing
