@@ -127,3 +127,23 @@ func TestSeedDamageNamesThePack(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedManifestAndMarker: a changed manifest fails authentication and a
+// directory without the marker (a half-made seed) is no seed.
+func TestSeedManifestAndMarker(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := newSeed(t)
+	d := copySeed(t, dir)
+	p := filepath.Join(d, manifestName)
+	b, _ := os.ReadFile(p)
+	b[len(b)-5] ^= 1
+	os.WriteFile(p, b, 0o600)
+	if _, err := Open(ctx, d, pass, t.TempDir()); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "fails authentication") {
+		t.Errorf("tampered manifest: %v", err)
+	}
+	d = copySeed(t, dir)
+	os.Remove(filepath.Join(d, markerName))
+	if _, err := Open(ctx, d, pass, t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a complete seed") {
+		t.Errorf("no marker: %v", err)
+	}
+}
