@@ -1,6 +1,7 @@
 package blockstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -136,6 +137,27 @@ func (s *Store) rewrap(ctx context.Context, m [32]byte, pass []byte, segSize int
 	return s.putWrapped(ctx, nw)
 }
 
+// addCheck writes w with its key-check value: to each target whose
+// "keys/master" still holds w as the index has it (a target another host
+// re-wrapped since, after a takeover, is left alone), then to the index.
+func (s *Store) addCheck(ctx context.Context, w *wrappedKey, master [32]byte) error {
+	old := w.marshal()
+	w.Check = keyCheck(master)
+	for _, t := range s.targets {
+		cur, err := readMasterObject(ctx, t)
+		if err != nil || !bytes.Equal(cur.marshal(), old) {
+			continue
+		}
+		if err := t.Put(ctx, masterObject, w.marshal()); err != nil {
+			return fmt.Errorf("store wrapped key on %s: %w", t.Name(), err)
+		}
+	}
+	if err := s.db.Set(keyMaster, w.marshal(), pebble.Sync); err != nil {
+		return fmt.Errorf("store wrapped key: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) putWrapped(ctx context.Context, w *wrappedKey) error {
 	if err := putAll(ctx, s.targets, masterObject, w.marshal()); err != nil {
 		return fmt.Errorf("store wrapped key: %w", err)
@@ -162,8 +184,7 @@ func (s *Store) ExportKeyFile(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	if len(w.Check) == 0 {
-		w.Check = keyCheck(k.master)
-		if err := s.putWrapped(ctx, w); err != nil {
+		if err := s.addCheck(ctx, w, k.master); err != nil {
 			return nil, err
 		}
 	}
