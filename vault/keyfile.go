@@ -55,3 +55,13 @@ func (v *Vault) ChangePassphraseKeyFile(ctx context.Context, keyFile, new []byte
 	}
 	return keyFileError(v.name, v.Store().ChangePassphraseKeyFile(ctx, keyFile, new))
 }
+
+// KeyFile returns the vault's key file (what ExportKey writes) for the
+// caller to deliver; it never touches the disk. The vault must be unlocked.
+func (v *Vault) KeyFile(ctx context.Context) ([]byte, error) {
+	b, err := v.Store().ExportKeyFile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export key of vault %q: %w", v.name, err)
+	}
+	return b, nil
+}
