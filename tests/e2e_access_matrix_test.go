@@ -375,7 +375,8 @@ func attachableVault(t *testing.T) map[string]any {
 	if err := other.kill(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]any{"name": "far", "shards": specs, "passphrase": "a long enough passphrase"}
+	// The stopped daemon's owner lease stays live for minutes: take over.
+	return map[string]any{"name": "far", "shards": specs, "passphrase": "a long enough passphrase", "takeover": true}
 }
 
 // TestAccessMatrix calls every route of API.md's access model with a token
