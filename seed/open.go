@@ -46,7 +46,11 @@ func Open(ctx context.Context, dir string, passphrase []byte, work string) (*See
 	if b, err := os.ReadFile(filepath.Join(dir, markerName)); err != nil || string(b) != markerText {
 		return nil, fmt.Errorf("%s is not a complete seed (no %s marker of format %d): make it with \"rewind seed create\"", dir, markerName, formatVersion)
 	}
-	t, err := blockstore.NewDirTarget(filepath.Join(dir, dataDir))
+	data := filepath.Join(dir, dataDir)
+	if fi, err := os.Lstat(data); err != nil || !fi.IsDir() {
+		return nil, damaged("%s is missing or not a directory", data)
+	}
+	t, err := blockstore.NewDirTarget(data)
 	if err != nil {
 		return nil, err
 	}
