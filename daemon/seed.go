@@ -74,9 +74,11 @@ func (d *Daemon) importSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, req
 	}
 	defer s.Close()
 	m := s.Manifest
-	if err := checkSeedItem(ctx, v, req.Item, m); err != nil {
+	warns, err := checkSeedItem(ctx, v, req.Item, m)
+	if err != nil {
 		return vault.Point{}, err
 	}
+	jc.warn(warns...)
 	root, stored, err := rekeySeed(ctx, s, v.Store(), func(done int64) { jc.progress(min(done, m.SourceBytes), m.SourceBytes) })
 	if err != nil {
 		return vault.Point{}, fmt.Errorf("seed %s: %w", req.Dir, err)
@@ -92,19 +94,27 @@ func seedError(err error) error {
 	return err
 }
 
-// checkSeedItem: an existing item must be of the seed's kind with no points.
-func checkSeedItem(ctx context.Context, v *vault.Vault, name string, m seed.Manifest) error {
+// checkSeedItem: an existing item must be of the seed's kind with no
+// points, and a disk item's source must match the seed where this host can
+// tell (checkSeedDisk).
+func checkSeedItem(ctx context.Context, v *vault.Vault, name string, m seed.Manifest) ([]string, error) {
 	it, err := v.Item(ctx, name)
 	if errors.Is(err, vault.ErrNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if it.Source.Kind != m.Kind {
-		return Errf(CodeInvalid, "item %s is a %s item but the seed holds a %s: import it under another name", name, it.Source.Kind, m.Kind)
+		return nil, Errf(CodeInvalid, "item %s is a %s item but the seed holds a %s: import it under another name", name, it.Source.Kind, m.Kind)
 	}
-	return refuseSeeded(ctx, v, name)
+	if err := refuseSeeded(ctx, v, name); err != nil {
+		return nil, err
+	}
+	if m.Kind != seed.KindDisk {
+		return nil, nil // a share's tree is simply the base of the next comparison
+	}
+	return checkSeedDisk(it, m)
 }
 
 // rekeySeed copies the seed's point into st and flushes it; progress gets

@@ -42,6 +42,12 @@ func TestE2ESeedShareAndDisk(t *testing.T) {
 		sh(t, "cp", "-a", filepath.Join(site.dir, s), filepath.Join(d.dir, s))
 	}
 	d.must("seed", "import", filepath.Join(d.dir, "s-share"), "--item", "files", "--seed-passphrase-file", sp)
+	other := filepath.Join(d.dir, "other.qcow2")
+	sh(t, "qemu-img", "create", "-q", "-f", "qcow2", other, "32M")
+	d.must("item", "add", "vm-other", "--disk", "qcow2:"+other, "--bitmap", "rw")
+	if _, errOut, code := d.run("seed", "import", filepath.Join(d.dir, "s-disk"), "--item", "vm-other", "--seed-passphrase-file", sp); code == 0 || !strings.Contains(errOut, "not the same disk") {
+		t.Fatalf("a seed imported into an item of another disk: exit %d %s", code, errOut)
+	}
 	d.must("item", "add", "vm", "--disk", "qcow2:"+img, "--bitmap", "rw")
 	d.must("seed", "import", filepath.Join(d.dir, "s-disk"), "--item", "vm", "--seed-passphrase-file", sp)
 	if _, errOut, code := d.run("seed", "import", filepath.Join(d.dir, "s-share"), "--item", "files", "--seed-passphrase-file", sp); code == 0 || !strings.Contains(errOut, "already has 1 recovery points") {
