@@ -12,6 +12,7 @@
 //	            partition tables and guest file-system readers.
 //	fileshare   directory-tree capture and restore with content-defined chunking.
 //	fsmount     the read-only go-fuse file system over recovery points.
+//	seed        offline seeds: a first full backup captured with no daemon or vault, verified and imported.
 //	pathsafe    resolves restore and mount targets like systemd's chase(); imports nothing of ours.
 //	tests       end-to-end tests against the real binary, real FUSE, real qemu tools.
 package rewind

@@ -48,3 +48,18 @@ func FuzzIndexValue(f *testing.F) {
 		parseWrappedKey(b)
 	})
 }
+
+// FuzzParseKeyFile: a key file comes from the user (vault unlock/attach
+// --key-file); any bytes give a master key of 32 bytes or an error, never a
+// panic.
+func FuzzParseKeyFile(f *testing.F) {
+	f.Add([]byte(`{"format":"rewind vault key","version":2,"master":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`))
+	f.Add([]byte(`{"version":1,"kdf":"argon2id","time":1}`))
+	f.Add([]byte(`{"format":"rewind vault key","version":2,"master":"AA=="}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseKeyFile(b)
+		if err == nil && m == ([32]byte{}) && !bytes.Contains(b, []byte("AAAA")) {
+			t.Fatalf("accepted %q as an all-zero key", b)
+		}
+	})
+}

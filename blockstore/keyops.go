@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 func randomKey() ([32]byte, error) {
@@ -30,14 +28,7 @@ func (s *Store) ChangePassphrase(ctx context.Context, old, new []byte) error {
 	if err != nil {
 		return err
 	}
-	nw, err := wrapMaster(m, new, s.layout, w.SegSize)
-	if err != nil {
-		return err
-	}
-	if err := putAll(ctx, s.targets, masterObject, nw.marshal()); err != nil {
-		return fmt.Errorf("change passphrase: %w", err)
-	}
-	if err := s.db.Set(keyMaster, nw.marshal(), pebble.Sync); err != nil {
+	if err := s.rewrap(ctx, m, new, w.SegSize); err != nil {
 		return fmt.Errorf("change passphrase: %w", err)
 	}
 	return nil

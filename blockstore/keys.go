@@ -43,6 +43,9 @@ type wrappedKey struct {
 	Data    int    `json:"data_shards"`
 	Parity  int    `json:"parity_shards"`
 	SegSize int    `json:"segment_size"`
+	// Check is keyCheck(master) (absent in keys made before key files could
+	// unlock): it verifies a key file without the passphrase.
+	Check []byte `json:"check,omitempty"`
 }
 
 var wrapAAD = []byte("rewind master key v1")
@@ -94,6 +97,7 @@ func wrapMaster(master [32]byte, pass []byte, l Layout, segSize int) (*wrappedKe
 		return nil, fmt.Errorf("key nonce: %w", err)
 	}
 	w.Wrapped = newGCM(kek(pass, w)).Seal(nil, w.Nonce, master[:], wrapAAD)
+	w.Check = keyCheck(master)
 	return w, nil
 }
 
@@ -120,6 +124,8 @@ func (w *wrappedKey) check() error {
 		return bad("KDF parameters below the floor")
 	case len(w.Salt) < 16 || len(w.Nonce) != 12 || len(w.Wrapped) != 48:
 		return bad("malformed wrapped key")
+	case len(w.Check) != 0 && len(w.Check) != 32:
+		return bad("malformed key check")
 	}
 	return nil
 }

@@ -19,6 +19,9 @@ type CreateVaultRequest struct {
 // UnlockRequest is POST /v1/vaults/{vault}/unlock.
 type UnlockRequest struct {
 	Passphrase string `json:"passphrase"`
+	// KeyFile, when set, unlocks with the vault's key file ("vault key
+	// export") instead of the passphrase.
+	KeyFile []byte `json:"key_file,omitempty"`
 }
 
 // VaultSettingsRequest is PATCH /v1/vaults/{vault}; nil fields stay unchanged.

@@ -15,6 +15,8 @@ type AttachRequest struct {
 	// Takeover attaches even while another host holds the vault's live owner
 	// lease: the epoch is bumped and that host is fenced on its next write.
 	Takeover bool `json:"takeover,omitempty"`
+	// KeyFile opens the vault's key instead of Passphrase.
+	KeyFile []byte `json:"key_file,omitempty"`
 }
 
 func (d *Daemon) hAttach(r *http.Request) (any, error) {
@@ -28,7 +30,7 @@ func (d *Daemon) hAttach(r *http.Request) (any, error) {
 	if len(req.Shards) == 0 {
 		return nil, Errf(CodeInvalid, "attach %s: give --shards with every shard target of the vault, in their original order", req.Name)
 	}
-	v, err := d.host.AttachWith(r.Context(), req.Name, req.Shards, []byte(req.Passphrase), vault.AttachOptions{Takeover: req.Takeover})
+	v, err := d.host.AttachWith(r.Context(), req.Name, req.Shards, []byte(req.Passphrase), vault.AttachOptions{Takeover: req.Takeover, KeyFile: req.KeyFile})
 	if err != nil {
 		return nil, err
 	}

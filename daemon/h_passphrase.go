@@ -13,6 +13,9 @@ import (
 type PassphraseChangeRequest struct {
 	Old string `json:"old"`
 	New string `json:"new"`
+	// OldKeyFile proves the right to change instead of Old (a lost
+	// passphrase): the vault's key file.
+	OldKeyFile []byte `json:"old_key_file,omitempty"`
 }
 
 // hChangePassphrase re-wraps the vault key under a new passphrase, a
@@ -31,7 +34,7 @@ func (d *Daemon) hChangePassphrase(r *http.Request) (any, error) {
 	if v.Locked() {
 		return nil, lockedError(v.Name())
 	}
-	if err := d.verifyPassphrase(r, v, req.Old); err != nil {
+	if err := d.verifyCredential(r, v, req.Old, req.OldKeyFile); err != nil {
 		return nil, err
 	}
 	sealed, err := sealPassphrases(v, req)
@@ -66,7 +69,7 @@ func openPassphrases(v *vault.Vault, sealed []byte) (PassphraseChangeRequest, er
 func (d *Daemon) changePassphrase(ctx context.Context, v *vault.Vault, req PassphraseChangeRequest, who string) (any, error) {
 	d.unlockMu.Lock()
 	defer d.unlockMu.Unlock()
-	if err := v.ChangePassphrase(ctx, []byte(req.Old), []byte(req.New)); err != nil {
+	if err := rewrapPassphrase(ctx, v, req); err != nil {
 		return nil, err
 	}
 	d.log.Warn("vault passphrase changed: export the key again (rewind vault key export)", "vault", v.Name(), "by", who)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 
 	"github.com/rewind-backup/rewind/blockstore"
@@ -110,7 +109,7 @@ func (d *Daemon) hUnlock(r *http.Request) (any, error) {
 		return nil, err
 	}
 	wasLocked := v.Locked()
-	if err := d.verifyPassphrase(r, v, req.Passphrase); err != nil {
+	if err := d.verifyCredential(r, v, req.Passphrase, req.KeyFile); err != nil {
 		return nil, err
 	}
 	if wasLocked {
@@ -146,16 +145,10 @@ func (d *Daemon) hKeyExport(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "rewind-key-")
-	if err != nil {
-		return nil, err
+	if v.Locked() {
+		return nil, lockedError(v.Name()) // the key file is the master key: only in memory once unlocked
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "key")
-	if err := v.ExportKey(r.Context(), path); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(path)
+	b, err := v.KeyFile(r.Context()) // never written to a temp file
 	if err != nil {
 		return nil, err
 	}

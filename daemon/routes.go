@@ -47,7 +47,6 @@ func (d *Daemon) routes() {
 	d.route("POST /v1/items/{item}/resume", RoleAdmin, d.hResume)
 	d.route("POST /v1/items/{item}/undelete", RoleAdmin, d.hUndelete)
 
-	d.route("POST /v1/items/{item}/seed-export", RoleAdmin, d.hSeedExport)
 	d.route("POST /v1/vaults/{vault}/seed-import", RoleAdmin, d.hSeedImport)
 
 	d.route("GET /v1/jobs", RoleReader, d.hJobs)

@@ -1,296 +1,178 @@
 package daemon
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"hash"
-	"io"
+	"net/http"
 	"os"
 	"path/filepath"
-	"time"
-
-	"github.com/golang/snappy"
 
 	"github.com/rewind-backup/rewind/blockstore"
+	"github.com/rewind-backup/rewind/fileshare"
+	"github.com/rewind-backup/rewind/seed"
 	"github.com/rewind-backup/rewind/vault"
+	"github.com/rewind-backup/rewind/vmdisk"
 )
 
-// A seed directory carries one recovery point, every chunk it references,
-// encrypted with the vault's key, to a vault whose shard targets are too far
-// away for a first full backup (FORMAT.md, "Seed directories"):
-//
-//	manifest.sealed   SealBlob(JSON seedManifest, aad "rewind-seed-manifest-v1")
-//	pack-NNNNNN.dat   records: u32 BE length of (id + sealed) | 32-byte id | SealBlob(flag | data, aad id)
-//	                  flag 0 = data raw, 1 = data snappy-compressed
-const (
-	seedManifestName = "manifest.sealed"
-	seedManifestAAD  = "rewind-seed-manifest-v1"
-	seedPackSize     = 256 << 20
-	seedMaxRecord    = blockstore.MaxChunkSize + 1024
-)
-
-type seedManifest struct {
-	Version int         `json:"version"`
-	Vault   string      `json:"vault"`
-	Item    vault.Item  `json:"item"`
-	Point   vault.Point `json:"point"`
-	Packs   []seedPack  `json:"packs"`
-	Chunks  int         `json:"chunks"`
-	Created time.Time   `json:"created"`
-}
-
-type seedPack struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-	Chunks int    `json:"chunks"`
-}
-
-// SeedExportRequest is POST /v1/items/{item}/seed-export.
-type SeedExportRequest struct {
-	To    string `json:"to"`
-	Point string `json:"point,omitempty"`
-}
-
-// SeedImportRequest is POST /v1/vaults/{vault}/seed-import.
+// SeedImportRequest is POST /v1/vaults/{vault}/seed-import: import the seed
+// "rewind seed create" wrote at Dir as item Item's first recovery point.
 type SeedImportRequest struct {
 	Dir  string `json:"dir"`
-	Item string `json:"item,omitempty"`
+	Item string `json:"item"`
+	// Passphrase is the seed passphrase given to "seed create".
+	Passphrase string `json:"seed_passphrase"`
 }
 
-// exportSeed writes point p of item and its chunks into dir.
-func exportSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, it vault.Item, p vault.Point, dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("seed directory %s: %w", dir, err)
+// hSeedImport queues the import. It is refused at once when the item
+// already has points (a seed only starts an item's history).
+func (d *Daemon) hSeedImport(r *http.Request) (any, error) {
+	v, req, err := vaultRequest[SeedImportRequest](d, r)
+	if err != nil {
+		return nil, err
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-		return Errf(CodeInvalid, "seed directory %s is not empty: give a new or empty directory", dir)
+	if v.Locked() {
+		return nil, lockedError(v.Name())
 	}
-	st := v.Store()
-	pw := &packWriter{dir: dir, st: st}
-	seen := map[blockstore.ID]bool{}
-	walk := walkers(st)[it.Source.Kind]
-	err := walk(ctx, p.Root, func(id blockstore.ID) error {
-		if seen[id] {
-			return nil
+	if !filepath.IsAbs(req.Dir) || req.Item == "" {
+		return nil, Errf(CodeInvalid, "seed import needs an absolute seed directory and --item NAME (an item with no points, or a new name)")
+	}
+	if err := refuseSeeded(r.Context(), v, req.Item); err != nil {
+		return nil, err
+	}
+	job := vault.Job{Type: vault.JobSeed, Vault: v.Name(), Item: req.Item, RequestedBy: principalName(r), Detail: "import ← " + req.Dir}
+	return d.jobs.submit(v, job, itemKey(v.Name(), req.Item), func(ctx context.Context, jc *jobCtx) error {
+		p, err := d.importSeed(ctx, jc, v, req)
+		if err == nil {
+			jc.update(func(j *vault.Job) { j.Point = p.ID })
 		}
-		seen[id] = true
-		data, err := st.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		jc.progress(pw.bytes, p.SourceBytes)
-		return pw.add(id, data)
+		return err
 	})
-	if err == nil {
-		err = pw.close()
-	}
-	if err != nil {
-		return fmt.Errorf("seed export: %w", err)
-	}
-	m := seedManifest{Version: 1, Vault: v.Name(), Item: it, Point: p, Packs: pw.packs, Chunks: len(seen), Created: time.Now().UTC()}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	sealed, err := st.SealBlob(b, []byte(seedManifestAAD))
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, seedManifestName), sealed, 0o600)
 }
 
-// packWriter appends sealed chunks to pack files of at most seedPackSize.
-type packWriter struct {
-	dir   string
-	st    *blockstore.Store
-	f     *os.File
-	w     *bufio.Writer
-	h     hash.Hash
-	cur   seedPack
-	packs []seedPack
-	bytes int64
+// refuseSeeded refuses an item that already has recovery points.
+func refuseSeeded(ctx context.Context, v *vault.Vault, item string) error {
+	pts, err := v.Points(ctx, item)
+	if err != nil || len(pts) == 0 {
+		return nil // a missing item is created by the import
+	}
+	return Errf(CodeConflict, "item %s of vault %s already has %d recovery points: a seed only starts an item's history; import it under a new item name", item, v.Name(), len(pts))
 }
 
-func (pw *packWriter) add(id blockstore.ID, data []byte) error {
-	if pw.f == nil || pw.cur.Size >= seedPackSize {
-		if err := pw.rotate(); err != nil {
-			return err
-		}
+// importSeed verifies the whole seed (every pack) before writing anything,
+// copies its point into the vault's keys, then creates the item when it is
+// missing and records the point with the seed's capture time. A failure
+// commits no point and no item.
+func (d *Daemon) importSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, req SeedImportRequest) (vault.Point, error) {
+	work := filepath.Join(d.cfg.Data, "seed-scratch")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return vault.Point{}, err
 	}
-	payload := append([]byte{0}, data...)
-	if c := snappy.Encode(nil, data); len(c) < len(data) {
-		payload = append([]byte{1}, c...)
-	}
-	sealed, err := pw.st.SealBlob(payload, id[:])
+	s, err := seed.Open(ctx, req.Dir, []byte(req.Passphrase), work)
 	if err != nil {
-		return err
+		return vault.Point{}, seedError(err)
 	}
-	var hdr [4]byte
-	binary.BigEndian.PutUint32(hdr[:], uint32(blockstore.IDSize+len(sealed)))
-	for _, part := range [][]byte{hdr[:], id[:], sealed} {
-		if _, err := pw.w.Write(part); err != nil {
-			return err
-		}
-		pw.h.Write(part)
-		pw.cur.Size += int64(len(part))
-	}
-	pw.cur.Chunks++
-	pw.bytes += int64(len(data))
-	return nil
-}
-
-func (pw *packWriter) rotate() error {
-	if err := pw.finish(); err != nil {
-		return err
-	}
-	name := fmt.Sprintf("pack-%06d.dat", len(pw.packs)+1)
-	f, err := os.OpenFile(filepath.Join(pw.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	defer s.Close()
+	m := s.Manifest
+	warns, err := checkSeedItem(ctx, v, req.Item, m)
 	if err != nil {
-		return err
+		return vault.Point{}, err
 	}
-	pw.f, pw.w, pw.h, pw.cur = f, bufio.NewWriterSize(f, 1<<20), sha256.New(), seedPack{Name: name}
-	return nil
+	jc.warn(warns...)
+	root, stored, err := rekeySeed(ctx, s, v.Store(), func(done int64) { jc.progress(min(done, m.SourceBytes), m.SourceBytes) })
+	if err != nil {
+		return vault.Point{}, fmt.Errorf("seed %s: %w", req.Dir, err)
+	}
+	jc.progress(m.SourceBytes, m.SourceBytes)
+	return addSeedPoint(ctx, jc, v, req.Item, m, root, stored)
 }
 
-func (pw *packWriter) finish() error {
-	if pw.f == nil {
-		return nil
+func seedError(err error) error {
+	if errors.Is(err, seed.ErrDamaged) || errors.Is(err, seed.ErrWrongPassphrase) {
+		return Errf(CodeInvalid, "%v", err)
 	}
-	err := pw.w.Flush()
-	if err == nil {
-		err = pw.f.Sync()
-	}
-	if cerr := pw.f.Close(); err == nil {
-		err = cerr
-	}
-	pw.cur.SHA256 = hex.EncodeToString(pw.h.Sum(nil))
-	pw.packs = append(pw.packs, pw.cur)
-	pw.f = nil
 	return err
 }
 
-func (pw *packWriter) close() error {
-	if pw.f == nil && len(pw.packs) == 0 {
-		if err := pw.rotate(); err != nil {
-			return err
+// checkSeedItem: an existing item must be of the seed's kind with no
+// points, and a disk item's source must match the seed where this host can
+// tell (checkSeedDisk).
+func checkSeedItem(ctx context.Context, v *vault.Vault, name string, m seed.Manifest) ([]string, error) {
+	it, err := v.Item(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if it.Source.Kind != m.Kind {
+		return nil, Errf(CodeInvalid, "item %s is a %s item but the seed holds a %s: import it under another name", name, it.Source.Kind, m.Kind)
+	}
+	if err := refuseSeeded(ctx, v, name); err != nil {
+		return nil, err
+	}
+	if m.Kind != seed.KindDisk {
+		return nil, nil // a share's tree is simply the base of the next comparison
+	}
+	return checkSeedDisk(it, m)
+}
+
+// rekeySeed copies the seed's point into st and flushes it; progress gets
+// the plaintext bytes copied so far.
+func rekeySeed(ctx context.Context, s *seed.Seed, st *blockstore.Store, progress func(int64)) (blockstore.ID, int64, error) {
+	bw := st.NewWriter()
+	defer bw.Close()
+	w := &countingWriter{w: bw, progress: progress}
+	rekey := func() (blockstore.ID, int64, error) { return fileshare.Rekey(ctx, s.Store, w, s.Manifest.Root) }
+	if s.Manifest.Kind == seed.KindDisk {
+		rekey = func() (blockstore.ID, int64, error) { return vmdisk.Rekey(ctx, s.Store, w, s.Manifest.Root) }
+	}
+	root, stored, err := rekey()
+	if err == nil {
+		err = bw.Flush(ctx)
+	}
+	return root, stored, err
+}
+
+// countingWriter reports the bytes put through it (the import's progress).
+type countingWriter struct {
+	w        *blockstore.Writer
+	done     int64
+	progress func(int64)
+}
+
+func (c *countingWriter) Put(ctx context.Context, data []byte) (blockstore.PutResult, error) {
+	res, err := c.w.Put(ctx, data)
+	if err == nil {
+		c.done += int64(len(data))
+		c.progress(c.done)
+	}
+	return res, err
+}
+
+// addSeedPoint creates the item from the seed's source when it is missing
+// and records the first point (checked again under the item's job lock).
+func addSeedPoint(ctx context.Context, jc *jobCtx, v *vault.Vault, name string, m seed.Manifest, root blockstore.ID, stored int64) (vault.Point, error) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := v.Item(ctx, name); errors.Is(err, vault.ErrNotFound) {
+		src := vault.Source{Kind: m.Kind, Spec: m.Source, Bitmap: m.Bitmap}
+		if m.Kind == seed.KindShare {
+			src = vault.Source{Kind: m.Kind, Path: m.Source}
 		}
-	}
-	return pw.finish()
-}
-
-// readSeedManifest opens and authenticates the manifest with v's key.
-func readSeedManifest(v *vault.Vault, dir string) (seedManifest, error) {
-	var m seedManifest
-	path := filepath.Join(dir, seedManifestName)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return m, Errf(CodeInvalid, "seed %s: %v (is this a seed directory made by \"rewind seed export\"?)", dir, err)
-	}
-	plain, err := v.Store().OpenBlob(b, []byte(seedManifestAAD))
-	if err != nil {
-		return m, Errf(CodeInvalid, "seed %s: %s fails authentication: it was tampered with, truncated, or made by a vault with another key", dir, path)
-	}
-	if err := json.Unmarshal(plain, &m); err != nil || m.Version != 1 {
-		return m, Errf(CodeInvalid, "seed %s: %s is not a version-1 manifest", dir, path)
-	}
-	return m, nil
-}
-
-// importSeed verifies every chunk of the seed and stores it, then records
-// the point; a bad object fails the job naming it, and nothing is committed.
-func importSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, m seedManifest, dir, itemName string) (vault.Point, error) {
-	w := v.Store().NewWriter()
-	defer w.Close()
-	var done int64
-	for _, pk := range m.Packs {
-		n, err := importPack(ctx, v.Store(), w, dir, pk)
-		if err != nil {
+		if _, err := v.AddItem(ctx, vault.ItemSpec{Name: name, Source: src}); err != nil {
 			return vault.Point{}, err
 		}
-		done += n
-		jc.progress(done, m.Point.SourceBytes)
 	}
-	if err := w.Flush(ctx); err != nil {
+	if err := refuseSeeded(ctx, v, name); err != nil {
 		return vault.Point{}, err
 	}
-	if _, err := v.Item(ctx, itemName); err != nil {
-		spec := vault.ItemSpec{Name: itemName, Source: m.Item.Source, PreFreeze: m.Item.PreFreeze, PostThaw: m.Item.PostThaw}
-		if _, err := v.AddItem(ctx, spec); err != nil {
-			return vault.Point{}, err
-		}
-	}
-	p := m.Point
-	p.Item, p.Job, p.Tiers, p.Expiry = itemName, jc.job.ID, nil, time.Time{}
-	return v.AddPoint(context.WithoutCancel(ctx), p)
-}
-
-// importPack streams one pack: every record authenticated and its id
-// checked against its plaintext; the pack's size and SHA-256 must match.
-func importPack(ctx context.Context, st *blockstore.Store, w *blockstore.Writer, dir string, pk seedPack) (int64, error) {
-	path := filepath.Join(dir, filepath.Base(pk.Name))
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, Errf(CodeInvalid, "seed object %s: %v", path, err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() != pk.Size {
-		return 0, Errf(CodeInvalid, "seed object %s has the wrong size (truncated or replaced): the seed is damaged", path)
-	}
-	h := sha256.New()
-	r := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
-	var bytes int64
-	for i := 0; i < pk.Chunks; i++ {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		n, err := importRecord(ctx, st, w, r)
-		if err != nil {
-			return 0, Errf(CodeInvalid, "seed object %s, chunk %d: %v: the seed is damaged", path, i, err)
-		}
-		bytes += n
-	}
-	if hex.EncodeToString(h.Sum(nil)) != pk.SHA256 {
-		return 0, Errf(CodeInvalid, "seed object %s does not match its checksum in the manifest: the seed is damaged", path)
-	}
-	return bytes, nil
-}
-
-func importRecord(ctx context.Context, st *blockstore.Store, w *blockstore.Writer, r io.Reader) (int64, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, fmt.Errorf("record header: %w", err)
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n <= blockstore.IDSize || n > seedMaxRecord {
-		return 0, fmt.Errorf("record length %d out of range", n)
-	}
-	rec := make([]byte, n)
-	if _, err := io.ReadFull(r, rec); err != nil {
-		return 0, fmt.Errorf("record: %w", err)
-	}
-	var id blockstore.ID
-	copy(id[:], rec[:blockstore.IDSize])
-	payload, err := st.OpenBlob(rec[blockstore.IDSize:], id[:])
-	if err != nil || len(payload) == 0 {
-		return 0, fmt.Errorf("chunk %s fails authentication", id)
-	}
-	data := payload[1:]
-	if payload[0] == 1 {
-		if data, err = snappy.Decode(nil, data); err != nil {
-			return 0, fmt.Errorf("chunk %s: %w", id, err)
-		}
-	}
-	if st.ChunkID(data) != id {
-		return 0, fmt.Errorf("chunk %s does not hash to its id", id)
-	}
-	if _, err := w.Put(ctx, data); err != nil {
-		return 0, err
-	}
-	return int64(len(data)), nil
+	jc.warn(m.Warnings...)
+	p := vault.Point{Time: m.Captured, Item: name, Kind: vault.Full, Consistency: vault.ConsistencyCrash,
+		ConsistencyReason: "captured by \"rewind seed create\" with no hooks", SourceBytes: m.SourceBytes,
+		BytesRead: m.BytesRead, BytesStored: stored, Root: root, SourceState: m.SourceState,
+		Chain: chainToPoint(m.Chain), Warnings: len(m.Warnings), Job: jc.job.ID}
+	jc.update(func(j *vault.Job) {
+		j.Detail = fmt.Sprintf("seed of %s captured %s: %d source bytes, %d stored", m.Source, m.Captured.Format("2006-01-02T15:04:05Z"), m.SourceBytes, stored)
+	})
+	return v.AddPoint(ctx, p)
 }

@@ -18,7 +18,8 @@ var allowed = map[string][]string{
 	"vmdisk":     {"blockstore"},
 	"fileshare":  {"blockstore"},
 	"fsmount":    {"blockstore", "vmdisk", "fileshare"},
-	"daemon":     {"blockstore", "policy", "vault", "vmdisk", "fileshare", "fsmount", "pathsafe"},
+	"seed":       {"blockstore", "vmdisk", "fileshare"},
+	"daemon":     {"blockstore", "policy", "vault", "vmdisk", "fileshare", "fsmount", "pathsafe", "seed"},
 }
 
 // TestDependencyDirection fails when a package imports one of ours that sits

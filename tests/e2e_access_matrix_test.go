@@ -80,7 +80,7 @@ type matrix struct {
 	tokens  map[string]string
 	n       int
 	share   string // under source_roots
-	seed    string // a seed exported from item "files"
+	seed    string // a seed "seed create" made of the share of item "files"
 	attach  map[string]any
 	jobID   string
 	slowSrc string
@@ -227,11 +227,8 @@ func (m *matrix) fixtures() map[string]func(role string) request {
 			m.d.must("item", "stop", name, "--delete-data")
 			return request{"/v1/items/" + name + "/undelete", nil}
 		},
-		"POST /v1/items/{item}/seed-export": func(string) request {
-			return request{"/v1/items/files/seed-export", map[string]any{"to": m.freshDir(false)}}
-		},
 		"POST /v1/vaults/{vault}/seed-import": func(string) request {
-			return request{"/v1/vaults/default/seed-import", map[string]any{"dir": m.seed, "item": m.fresh("seeded")}}
+			return request{"/v1/vaults/default/seed-import", map[string]any{"dir": m.seed, "item": m.fresh("seeded"), "seed_passphrase": matrixSeedPass}}
 		},
 		"GET /v1/jobs":                    get("/v1/jobs"),
 		"GET /v1/jobs/{id}":               func(string) request { return request{"/v1/jobs/" + m.jobID, nil} },
@@ -329,6 +326,9 @@ func (m *matrix) allowed(pattern, role string) bool {
 	return false
 }
 
+// matrixSeedPass is the seed passphrase of the matrix's seed.
+const matrixSeedPass = "matrix seed passphrase"
+
 // setup makes what the fixtures use: item "files" backed up, a seed, a
 // locked-then-unlocked vault "acc", a throttled vault "slow", a vault "mua"
 // with multi-user approval, and shard targets of a vault to attach.
@@ -340,7 +340,9 @@ func (m *matrix) setup(sourceRoot string) {
 	m.d.jsonOf(&job, "backup", "files")
 	m.jobID = job["id"].(string)
 	m.seed = filepath.Join(m.d.dir, "seed")
-	m.d.must("seed", "export", "files", "--to", m.seed)
+	if out, errOut, code := m.d.runEnv([]string{"REWIND_SEED_PASSPHRASE=" + matrixSeedPass}, "seed", "create", "--share", m.share, "--to", m.seed); code != 0 {
+		m.t.Fatalf("seed create: exit %d %s %s", code, out, errOut)
+	}
 	m.d.createVault("acc")
 	m.d.createVault("slow")
 	m.d.must("vault", "set", "slow", "--off-hours-rate", "512Kbit/s", "--work-hours-rate", "512Kbit/s")
@@ -376,7 +378,8 @@ func attachableVault(t *testing.T) map[string]any {
 	if err := other.kill(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]any{"name": "far", "shards": specs, "passphrase": "a long enough passphrase"}
+	// The stopped daemon's owner lease stays live for minutes: take over.
+	return map[string]any{"name": "far", "shards": specs, "passphrase": "a long enough passphrase", "takeover": true}
 }
 
 // TestAccessMatrix calls every route of API.md's access model with a token

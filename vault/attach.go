@@ -27,6 +27,9 @@ type AttachOptions struct {
 	// Takeover attaches even while another host holds a live owner lease:
 	// the epoch is bumped and that host is fenced on its next write.
 	Takeover bool
+	// KeyFile, when set, opens the vault's key instead of the passphrase
+	// (the document "vault key export" wrote).
+	KeyFile []byte
 }
 
 // AttachWith is Attach with options. Without Takeover it is refused while
@@ -44,7 +47,7 @@ func (h *Host) AttachWith(ctx context.Context, name string, specs []string, pass
 	if _, err := os.Stat(dir); err == nil {
 		return nil, refuse(ErrExists, "directory %s already exists: move it away first", dir)
 	}
-	v, err := h.attach(ctx, dir, name, specs, passphrase, opts.Takeover)
+	v, err := h.attach(ctx, dir, name, specs, credential{pass: passphrase, keyFile: opts.KeyFile}, opts.Takeover)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -53,7 +56,7 @@ func (h *Host) AttachWith(ctx context.Context, name string, specs []string, pass
 	return v, nil
 }
 
-func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pass []byte, takeover bool) (*Vault, error) {
+func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pass credential, takeover bool) (*Vault, error) {
 	for _, s := range specs {
 		if !filepath.IsAbs(s) && !isURL(s) {
 			return nil, invalid("shard target %q: give absolute directories or URLs when attaching", s)
@@ -87,9 +90,9 @@ func (h *Host) attach(ctx context.Context, dir, name string, specs []string, pas
 
 // restoreCatalog unlocks st, imports the newest checkpoint, rebuilds the
 // index and writes vault.json (the commit point).
-func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, name string, specs []string, pass []byte, mode int) (*Vault, error) {
-	if err := st.Unlock(pass); err != nil {
-		return nil, &Error{Kind: ErrInvalid, Err: err, Msg: fmt.Sprintf("vault %q: the passphrase does not open the key on its shard targets", name)}
+func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, name string, specs []string, pass credential, mode int) (*Vault, error) {
+	if err := pass.unlock(st, name); err != nil {
+		return nil, err
 	}
 	recs, _, err := readCheckpoint(ctx, st)
 	if err != nil {

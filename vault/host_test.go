@@ -120,3 +120,19 @@ func TestUnknownCatalogVersionIsRefused(t *testing.T) {
 		t.Fatalf("Vault with catalog v99: %v", err)
 	}
 }
+
+// TestKeyFileRewrapsPassphrase: the exported key file proves the right to a
+// new passphrase; the old one stops working.
+func TestKeyFileRewrapsPassphrase(t *testing.T) {
+	ctx := context.Background()
+	_, v, _, _ := testVault(t)
+	path := filepath.Join(t.TempDir(), "key.json")
+	must(t, v.ExportKey(ctx, path))
+	kf, err := os.ReadFile(path)
+	must(t, err)
+	must(t, v.UnlockKeyFile(kf))
+	wantErr(t, v.UnlockKeyFile([]byte(`{"format":"rewind vault key","version":2,"master":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`)), ErrInvalid, "another vault's key")
+	must(t, v.ChangePassphraseKeyFile(ctx, kf, []byte("brand new one")))
+	wantErr(t, v.Unlock(testPass), ErrInvalid, "does not unlock")
+	must(t, v.Unlock([]byte("brand new one")))
+}

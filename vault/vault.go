@@ -183,11 +183,12 @@ func (v *Vault) Info(ctx context.Context) VaultInfo {
 	return info
 }
 
-// ExportKey writes the wrapped master key and its KDF parameters to path
-// (mode 0600, refused if the file exists). The file is useless without the
-// passphrase; keep both apart.
+// ExportKey writes the vault's key file to path (mode 0600, refused if the
+// file exists): it opens the vault without the passphrase (UnlockKeyFile,
+// AttachOptions.KeyFile), so keep it as safe as the passphrase, apart from
+// this host. The vault must be unlocked.
 func (v *Vault) ExportKey(ctx context.Context, path string) error {
-	b, err := v.Store().ExportKey()
+	b, err := v.Store().ExportKeyFile(ctx)
 	if err != nil {
 		return fmt.Errorf("export key of vault %q: %w", v.name, err)
 	}

@@ -97,7 +97,7 @@ func approvalHint(err error) error {
 // vaultPassphraseChange asks the daemon to re-wrap the vault key; with
 // multi-user approval on it waits for a security admin.
 func vaultPassphraseChange(c *cli.Context, a *api) error {
-	name, old, err := vaultAndPassphrase(c, false)
+	name, old, keyFile, err := vaultCredential(c)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func vaultPassphraseChange(c *cli.Context, a *api) error {
 		return err
 	}
 	var v map[string]any
-	if err := a.post("/v1/vaults/"+url.PathEscape(name)+"/passphrase", daemon.PassphraseChangeRequest{Old: old, New: nw}, &v); err != nil {
+	if err := a.post("/v1/vaults/"+url.PathEscape(name)+"/passphrase", daemon.PassphraseChangeRequest{Old: old, New: nw, OldKeyFile: keyFile}, &v); err != nil {
 		return approvalHint(err)
 	}
 	fmt.Printf("passphrase of vault %q changed: export the key again (rewind vault key export %s --to FILE)\n", name, name)

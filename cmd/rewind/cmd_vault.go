@@ -25,12 +25,12 @@ func vaultCommand() *cli.Command {
 				&cli.BoolFlag{Name: "allow-unsafe-placement", Usage: "allow shard targets on one file system (a single disk loss loses the vault)"}, passphraseFlag,
 			}, Action: call(vaultCreate)},
 			{Name: "attach", ArgsUsage: "NAME", Usage: "rebuild a vault on this host from its shard targets (after losing the old host)", Flags: []cli.Flag{
-				&cli.StringFlag{Name: "shards", Required: true, Usage: "every shard target of the vault, comma-separated, in the original order"}, passphraseFlag,
+				&cli.StringFlag{Name: "shards", Required: true, Usage: "every shard target of the vault, comma-separated, in the original order"}, passphraseFlag, keyFileFlag,
 				&cli.BoolFlag{Name: "takeover", Usage: "attach even while another host holds the vault's owner lease; that host is fenced and stops writing to it"},
 			}, Action: call(vaultAttach)},
 			{Name: "list", Usage: "list vaults", Flags: []cli.Flag{jsonFlag}, Action: call(vaultList)},
 			{Name: "show", ArgsUsage: "NAME", Usage: "show a vault: shards, settings, space", Flags: []cli.Flag{jsonFlag}, Action: call(vaultShow)},
-			{Name: "unlock", ArgsUsage: "NAME", Usage: "unlock a vault with its passphrase", Flags: []cli.Flag{passphraseFlag}, Action: call(vaultUnlock)},
+			{Name: "unlock", ArgsUsage: "NAME", Usage: "unlock a vault with its passphrase", Flags: []cli.Flag{passphraseFlag, keyFileFlag}, Action: call(vaultUnlock)},
 			{Name: "set", ArgsUsage: "NAME", Usage: "change a vault's settings", Flags: []cli.Flag{
 				&cli.IntFlag{Name: "soft-delete-days", Usage: "days deleted points stay recoverable (undelete) before purge"},
 				&cli.StringFlag{Name: "immutability", Usage: "off, on or locked (locked is irreversible)"},
@@ -40,11 +40,11 @@ func vaultCommand() *cli.Command {
 				&cli.StringFlag{Name: "work-hours", Usage: "the work-hours window, e.g. mon-fri@08:00-18:00"},
 				&cli.StringFlag{Name: "tz", Usage: "IANA time zone of the work-hours window (default UTC)"},
 			}, Action: call(vaultSet)},
-			{Name: "key", Usage: "the vault key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Usage: "write the passphrase-wrapped vault key to a file for safekeeping", Flags: []cli.Flag{
-				&cli.StringFlag{Name: "to", Required: true, Usage: "file to write the wrapped key to"},
+			{Name: "key", Usage: "the vault key", Subcommands: []*cli.Command{{Name: "export", ArgsUsage: "NAME", Usage: "write the vault key to a file for safekeeping (it opens the vault without the passphrase)", Flags: []cli.Flag{
+				&cli.StringFlag{Name: "to", Required: true, Usage: "file to write the key file to (never overwritten); it opens the vault without the passphrase"},
 			}, Action: call(vaultKeyExport)}}},
 			{Name: "passphrase", Usage: "the vault passphrase", Subcommands: []*cli.Command{{Name: "change", ArgsUsage: "NAME",
-				Usage: "re-wrap the vault key under a new passphrase (a critical operation)", Flags: []cli.Flag{passphraseFlag,
+				Usage: "re-wrap the vault key under a new passphrase (a critical operation)", Flags: []cli.Flag{passphraseFlag, keyFileFlag,
 					&cli.StringFlag{Name: "new-passphrase-file", Usage: "read the new passphrase from this file (else REWIND_NEW_PASSPHRASE, else a prompt)"},
 				}, Action: call(vaultPassphraseChange)}}},
 		},
@@ -78,11 +78,11 @@ func vaultCreate(c *cli.Context, a *api) error {
 }
 
 func vaultAttach(c *cli.Context, a *api) error {
-	name, pass, err := vaultAndPassphrase(c, false)
+	name, pass, keyFile, err := vaultCredential(c)
 	if err != nil {
 		return err
 	}
-	req := daemon.AttachRequest{Name: name, Shards: strings.Split(c.String("shards"), ","), Passphrase: pass, Takeover: c.Bool("takeover")}
+	req := daemon.AttachRequest{Name: name, Shards: strings.Split(c.String("shards"), ","), Passphrase: pass, Takeover: c.Bool("takeover"), KeyFile: keyFile}
 	if err := a.post("/v1/vaults/attach", req, nil); err != nil {
 		return err
 	}
@@ -111,11 +111,11 @@ func vaultShow(c *cli.Context, a *api) error {
 }
 
 func vaultUnlock(c *cli.Context, a *api) error {
-	name, pass, err := vaultAndPassphrase(c, false)
+	name, pass, keyFile, err := vaultCredential(c)
 	if err != nil {
 		return err
 	}
-	if err := a.post("/v1/vaults/"+name+"/unlock", daemon.UnlockRequest{Passphrase: pass}, nil); err != nil {
+	if err := a.post("/v1/vaults/"+name+"/unlock", daemon.UnlockRequest{Passphrase: pass, KeyFile: keyFile}, nil); err != nil {
 		return err
 	}
 	fmt.Printf("vault %q unlocked\n", name)
@@ -172,7 +172,7 @@ func vaultKeyExport(c *cli.Context, a *api) error {
 	if err := writeNewFile(to, out.Key); err != nil {
 		return err
 	}
-	fmt.Printf("wrapped key of vault %q written to %s (the passphrase is still needed to use it)\n", name, c.String("to"))
+	fmt.Printf("key file of vault %q written to %s: it opens the vault without the passphrase (vault unlock/attach --key-file); keep it apart from this host, as safe as the passphrase\n", name, c.String("to"))
 	return nil
 }
 
