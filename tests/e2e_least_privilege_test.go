@@ -75,7 +75,10 @@ func TestHooksAdminOnly(t *testing.T) {
 	if code, out := m.call("admin", "POST", "/v1/vaults/default/items", failing); code != 200 {
 		t.Fatalf("admin adding an item with a failing hook: %d %s", code, out)
 	}
-	m.d.must("backup", "db2")
+	// A failing pre-freeze completes with warnings (exit 3), naming the reason.
+	if out, errOut, code := m.d.run("backup", "db2"); code != 3 || strings.Contains(out+errOut, secret) {
+		t.Fatalf("backup with a failing pre-freeze: exit %d, want 3 and no hook command in %q %q", code, out, errOut)
+	}
 	for path, why := range map[string]string{"/v1/items/db2/points": "flush failed", "/v1/jobs?item=db2": ""} {
 		code, out := m.call("reader", "GET", path, nil)
 		if code != 200 || strings.Contains(string(out), secret) || !strings.Contains(string(out), why) {
