@@ -14,6 +14,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/rewind-backup/rewind/pathsafe"
 )
 
 // Options for Mount.
@@ -41,8 +43,11 @@ type Mounted struct {
 	cancel context.CancelFunc
 	cache  *ChunkCache
 	log    *slog.Logger
-	once   sync.Once
-	err    error
+	// dev is the mount's device number, read right after mounting: an
+	// unmount first checks the path still leads to it.
+	dev  uint64
+	once sync.Once
+	err  error
 }
 
 // Mount serves the catalog's recovery points read-only at mountpoint:
@@ -94,6 +99,10 @@ func mount(ctx context.Context, dir string, cat Catalog, open opener, opts Optio
 		return nil, fmt.Errorf("mount %s: %w (needs root and /dev/fuse; is it already mounted?)", dir, err)
 	}
 	m := &Mounted{dir: dir, server: server, cancel: cancel, log: log}
+	var rst unix.Stat_t
+	if err := unix.Stat(dir, &rst); err == nil {
+		m.dev = rst.Dev
+	}
 	if err := raiseReadAhead(dir, 1024); err != nil {
 		log.Warn("fsmount: read-ahead stays at the kernel default", "mountpoint", dir, "err", err)
 	}
@@ -145,19 +154,51 @@ func (m *Mounted) Cache() *ChunkCache { return m.cache }
 
 // Unmount detaches the file system. When it is busy, it is detached lazily
 // (MNT_DETACH): gone from the namespace now, released when the last open file
-// closes. Safe to call more than once.
+// closes. The path is resolved again first (pathsafe: only root's symlinks
+// followed) and must still lead to this mount's root; the unmount goes
+// through a descriptor of the directory holding it, the last component never
+// followed. Someone who renamed a directory on the path and put a symlink in
+// its place therefore gets an error, not root unmounting whatever the link
+// names (/proc, a shard target). Safe to call more than once.
 func (m *Mounted) Unmount() error {
+	tg, err := pathsafe.Resolve(m.dir, pathsafe.Options{})
+	if err != nil {
+		return fmt.Errorf("unmount %s: %w: the path no longer leads to the mount; find it in /proc/self/mountinfo and unmount it by hand", m.dir, err)
+	}
+	defer tg.Close()
+	if m.dev == 0 || tg.Stat.Dev != m.dev || tg.Stat.Ino != rootIno {
+		return fmt.Errorf("unmount %s: the path no longer leads to this mount (a directory on it was moved or replaced): "+
+			"find the mount in /proc/self/mountinfo and unmount it by hand", m.dir)
+	}
+	unix.Close(tg.FD) // an open descriptor of the root would keep the mount busy
+	tg.FD = -1
 	m.once.Do(func() {
-		err := m.server.Unmount()
-		if err != nil {
-			if derr := unix.Unmount(m.dir, unix.MNT_DETACH); derr != nil && !errors.Is(derr, unix.EINVAL) {
-				m.err = fmt.Errorf("unmount %s: %w; lazy detach: %w", m.dir, err, derr)
-			}
-			m.log.Warn("fsmount: busy mount detached lazily", "mountpoint", m.dir, "err", err)
-		}
+		m.err = m.detach(fmt.Sprintf("/proc/self/fd/%d/%s", tg.Dir, tg.Name()))
 		m.cancel()
 	})
 	return m.err
+}
+
+// detach unmounts at (a path through a held directory descriptor), waiting a
+// little for the kernel to release closed files, then lazily; it returns once
+// the server has stopped.
+func (m *Mounted) detach(at string) error {
+	var err error
+	for try, delay := 0, 5*time.Millisecond; try < 5; try, delay = try+1, delay*2 {
+		if err = unix.Unmount(at, unix.UMOUNT_NOFOLLOW); !errors.Is(err, unix.EBUSY) {
+			break
+		}
+		time.Sleep(delay)
+	}
+	if errors.Is(err, unix.EBUSY) {
+		m.log.Warn("fsmount: busy mount detached lazily", "mountpoint", m.dir)
+		err = unix.Unmount(at, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
+	}
+	if err != nil {
+		return fmt.Errorf("unmount %s: %w", m.dir, err)
+	}
+	m.server.Wait()
+	return nil
 }
 
 // Wait blocks until the file system is unmounted (by Unmount or from

@@ -1,0 +1,93 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mounted reports whether dir is a mount point in the test's namespace.
+func mounted(t *testing.T, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	mustOK(t, err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// TestE2EUnmountSwappedPath: an admin mounts a point for a user inside the
+// user's directory; the user moves a directory on the path away and puts a
+// symlink to another mount (a tmpfs standing in for /proc or a shard
+// target) where the mount point was. Unmounting (by the API or at expiry)
+// must not follow that link: root would unmount whatever it names.
+func TestE2EUnmountSwappedPath(t *testing.T) {
+	need(t, "fusermount3", "runuser")
+	d := startDaemon(t, "")
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "files", "--share", src)
+	d.must("backup", "files")
+	_, home := unprivUser(t)
+
+	victim := filepath.Join(filepath.Dir(home), "victim")
+	mustOK(t, os.Mkdir(victim, 0o755))
+	sh(t, "mount", "-t", "tmpfs", "-o", "size=1m", "rewind-victim", victim)
+	t.Cleanup(func() { sh(t, "umount", "-l", victim) })
+
+	as := func(args ...string) { sh(t, "runuser", append([]string{"-u", targetUser, "--"}, args...)...) }
+	as("mkdir", "-p", filepath.Join(home, "d", "mnt"))
+	mp := filepath.Join(home, "d", "mnt")
+	d.must("mount", mp)
+	moved := filepath.Join(home, "d2", "mnt")
+	t.Cleanup(func() { sh(t, "umount", "-l", moved) })
+
+	as("mv", filepath.Join(home, "d"), filepath.Join(home, "d2"))
+	as("mkdir", filepath.Join(home, "d"))
+	as("ln", "-s", victim, mp)
+	if !mounted(t, moved) {
+		t.Fatalf("the rewind mount did not move with its parent to %s", moved)
+	}
+
+	_, errOut, code := d.run("umount", mp)
+	if !mounted(t, victim) {
+		t.Fatalf("unmounting %s followed the user's symlink and unmounted %s (exit %d %q)", mp, victim, code, errOut)
+	}
+	if code == 0 || !strings.Contains(errOut, "no longer leads") {
+		t.Fatalf("umount through a swapped path: exit %d %q, want a refusal", code, errOut)
+	}
+	if out := d.must("mounts"); !strings.Contains(out, mp) {
+		t.Fatalf("the refused mount is no longer listed:\n%s", out)
+	}
+}
+
+// TestE2EUnlockLimitPerVault: an admin rate-limited for wrong passphrases
+// does not get fresh guesses by creating itself a new token: the count is
+// kept per vault as well as per principal.
+func TestE2EUnlockLimitPerVault(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	pf := d.createVault("prod")
+	d.must("vault", "unlock", "prod", "--passphrase-file", pf)
+	wrong := filepath.Join(d.dir, "wrong.pass")
+	mustOK(t, os.WriteFile(wrong, []byte("not it at all\n"), 0o600))
+	first := asToken(remote, d.token("admin"))
+	for i := 0; i < 3; i++ {
+		if _, errOut, code := d.run(first("vault", "unlock", "prod", "--passphrase-file", wrong)...); code != 5 {
+			t.Fatalf("wrong passphrase %d: exit %d %q", i+1, code, errOut)
+		}
+	}
+	if _, errOut, code := d.run(first("vault", "unlock", "prod", "--passphrase-file", wrong)...); !strings.Contains(errOut, "try again in") {
+		t.Fatalf("the fourth guess: exit %d %q, want rate-limited", code, errOut)
+	}
+	var tok map[string]any
+	d.jsonOf(&tok, first("token", "create", "--role", "admin")...)
+	fresh := asToken(remote, tok["secret"].(string))
+	if _, errOut, code := d.run(fresh("vault", "unlock", "prod", "--passphrase-file", wrong)...); code != 5 || !strings.Contains(errOut, "try again in") {
+		t.Fatalf("a guess with a token the limited admin just made: exit %d %q, want rate-limited", code, errOut)
+	}
+}
+
