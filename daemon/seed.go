@@ -220,7 +220,13 @@ func importSeed(ctx context.Context, jc *jobCtx, v *vault.Vault, m seedManifest,
 		return vault.Point{}, err
 	}
 	if _, err := v.Item(ctx, itemName); err != nil {
-		spec := vault.ItemSpec{Name: itemName, Source: m.Item.Source, PreFreeze: m.Item.PreFreeze, PostThaw: m.Item.PostThaw}
+		// Hooks are not imported: they run as root on this host, and a seed
+		// is a directory brought from elsewhere.
+		spec := vault.ItemSpec{Name: itemName, Source: m.Item.Source}
+		if m.Item.PreFreeze != "" || m.Item.PostThaw != "" {
+			jc.warn(fmt.Sprintf("the seed's item %s has pre-freeze/post-thaw hooks: they were not imported (hooks run as root here); "+
+				"to keep them, add item %s with its hooks first, then import into it with --item %s", m.Item.Name, itemName, itemName))
+		}
 		if _, err := v.AddItem(ctx, spec); err != nil {
 			return vault.Point{}, err
 		}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,3 +92,34 @@ func TestE2EUnlockLimitPerVault(t *testing.T) {
 	}
 }
 
+// TestE2ESeedImportDropsHooks: a seed is a directory brought from
+// elsewhere; importing it into a new item never brings hook commands, which
+// would run as root on this host at the next backup.
+func TestE2ESeedImportDropsHooks(t *testing.T) {
+	d := startDaemon(t, "")
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	marker := filepath.Join(d.dir, "hook-ran")
+	d.must("item", "add", "hooked", "--share", src, "--pre-freeze", "touch "+marker, "--post-thaw", "true")
+	d.must("backup", "hooked")
+	mustOK(t, os.Remove(marker))
+	seed := filepath.Join(d.dir, "seed")
+	d.must("seed", "export", "hooked", "--to", seed)
+	if _, errOut, code := d.run("seed", "import", seed, "--item", "seeded"); code != 0 && code != 3 {
+		t.Fatalf("seed import: exit %d %q", code, errOut)
+	}
+	var it map[string]any
+	d.jsonOf(&it, "item", "show", "seeded")
+	if it["pre_freeze"] != nil || it["post_thaw"] != nil {
+		t.Fatalf("the imported item kept the seed's hooks: %v", it)
+	}
+	var jobs []map[string]any
+	d.jsonOf(&jobs, "jobs", "--item", "seeded")
+	if len(jobs) == 0 || !strings.Contains(fmt.Sprint(jobs[len(jobs)-1]["warnings"]), "not imported") {
+		t.Fatalf("the import job does not warn that hooks were left out: %v", jobs)
+	}
+	d.must("backup", "seeded")
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a hook from the seed ran on this host")
+	}
+}
