@@ -123,3 +123,30 @@ func TestE2ESeedImportDropsHooks(t *testing.T) {
 		t.Fatal("a hook from the seed ran on this host")
 	}
 }
+
+// TestE2EHookOutputHidden: what a failing hook prints (a dump tool's
+// connection string, a script's set -x) reaches neither job warnings nor
+// point reasons, which every reader sees; it goes to the daemon's log.
+func TestE2EHookOutputHidden(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	src := filepath.Join(d.dir, "share")
+	makeTree(t, src)
+	d.must("item", "add", "hooked", "--share", src,
+		"--pre-freeze", "echo pre-hunter2 >&2; exit 1", "--post-thaw", "echo thaw-hunter2; exit 1")
+	if _, errOut, code := d.run("backup", "hooked"); code != 0 && code != 3 {
+		t.Fatalf("backup: exit %d %q", code, errOut)
+	}
+	reader := asToken(remote, d.token("reader"))
+	for _, args := range [][]string{{"jobs", "--item", "hooked"}, {"points", "hooked"}, {"item", "show", "hooked"}, {"status"}} {
+		out, errOut, code := d.run(append(reader(args...), "--json")...)
+		if code != 0 {
+			t.Fatalf("reader %v: exit %d %q", args, code, errOut)
+		}
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("reader %v sees a hook's output:\n%s", args, out)
+		}
+	}
+	if !strings.Contains(d.logs.String(), "hunter2") {
+		t.Error("the hook's output is not in the daemon's log either")
+	}
+}
