@@ -150,3 +150,25 @@ func TestE2EHookOutputHidden(t *testing.T) {
 		t.Error("the hook's output is not in the daemon's log either")
 	}
 }
+
+// TestE2ERevokedRequesterNotCarriedOut: an admin token asks to switch
+// multi-user approval off and is revoked (stolen, or its holder left); a
+// security admin approving the stale request must not carry it out.
+func TestE2ERevokedRequesterNotCarriedOut(t *testing.T) {
+	d, remote := tcpDaemon(t)
+	d.must("vault", "set", "default", "--multi-user-approval")
+	sa := asToken(remote, d.token("security-admin"))
+	var tok map[string]any
+	d.jsonOf(&tok, "token", "create", "--role", "admin")
+	admin := asToken(remote, tok["secret"].(string))
+	id := requestID(t, d, admin("vault", "set", "default", "--multi-user-approval=false")...)
+	d.must("token", "revoke", tok["id"].(string))
+	if _, errOut, code := d.run(sa("approve", id)...); code == 0 || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("approving a revoked token's request: exit %d %q, want a refusal", code, errOut)
+	}
+	var v map[string]any
+	d.jsonOf(&v, "vault", "show", "default")
+	if s, _ := v["settings"].(map[string]any); fmt.Sprint(s["multi_user_approval"]) != "true" {
+		t.Fatalf("multi-user approval was switched off by a revoked token's request: %v", v)
+	}
+}
