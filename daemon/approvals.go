@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/rewind-backup/rewind/vault"
 )
@@ -161,6 +162,9 @@ func (d *Daemon) hApprove(r *http.Request) (any, error) {
 	if err := mayApprove(p, a); err != nil {
 		return nil, err
 	}
+	if err := d.requesterLive(a); err != nil {
+		return nil, err
+	}
 	var op pendingOp
 	if err := json.Unmarshal([]byte(a.Detail), &op); err != nil {
 		return nil, fmt.Errorf("approval request %s is damaged: %w", a.ID, err)
@@ -182,6 +186,19 @@ func (d *Daemon) hApprove(r *http.Request) (any, error) {
 		d.log.Error("record approved job", "job", job.ID, "err", err)
 	}
 	return res, opErr
+}
+
+// requesterLive refuses to carry out a request whose requesting token has
+// been revoked since: revoking a token withdraws what it asked for.
+func (d *Daemon) requesterLive(a vault.Approval) error {
+	id, ok := strings.CutPrefix(a.Requester, "token:")
+	if !ok {
+		return nil
+	}
+	if _, err := d.tokens.get(id); err != nil {
+		return Errf(CodeConflict, "request %s was made by %s, which has been revoked since: it cannot be carried out (reject it; a live principal asks again)", a.ID, a.Requester)
+	}
+	return nil
 }
 
 // findApproval finds request id in the vaults the caller may see.

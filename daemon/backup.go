@@ -93,7 +93,8 @@ func (d *Daemon) runBackup(ctx context.Context, jc *jobCtx, v *vault.Vault, plan
 	}
 	started := d.now()
 	cp := checkpointsFor(it, prev, jc.job.ID)
-	fp := freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data, Env: cp.env(v, it)}
+	fp := freezePlan{PreFreeze: it.PreFreeze, PostThaw: it.PostThaw, Timeout: freezeTimeout, DataDir: d.cfg.Data, Env: cp.env(v, it),
+		Log: d.log.With("vault", v.Name(), "item", it.Name)}
 	if it.Source.FSFreeze {
 		fp.FSPath = it.Source.Path
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -28,6 +29,9 @@ type freezePlan struct {
 	DataDir   string // never freeze the file system the daemon writes to
 	Timeout   time.Duration
 	Env       []string // extra environment of the hooks (REWIND_ITEM, REWIND_CHECKPOINT, …)
+	// Log receives a failing hook's output (admins read the log; readers
+	// read points and jobs). Default slog.Default().
+	Log *slog.Logger
 }
 
 // frozen is the outcome of freeze: the level reached, why a higher one was
@@ -48,8 +52,14 @@ func freeze(ctx context.Context, p freezePlan) *frozen {
 	f := &frozen{Level: LevelCrash, expired: make(chan struct{})}
 	var reasons []string
 	if p.PreFreeze != "" {
-		err := runHook(ctx, p.PreFreeze, p.Timeout, p.Env)
-		f.thaw = append(f.thaw, func() error { return runHook(context.WithoutCancel(ctx), p.PostThaw, p.Timeout, p.Env) })
+		log := p.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		err := runHook(ctx, p.PreFreeze, p.Timeout, p.Env, log.With("hook", "pre-freeze"))
+		f.thaw = append(f.thaw, func() error {
+			return runHook(context.WithoutCancel(ctx), p.PostThaw, p.Timeout, p.Env, log.With("hook", "post-thaw"))
+		})
 		if err == nil {
 			f.Level = LevelApplication
 			f.arm(p.Timeout)
@@ -116,10 +126,11 @@ func (f *frozen) runThaw() []string {
 }
 
 // runHook runs cmd with sh -c and env added to the daemon's environment,
-// bounded by timeout, killing its process group. Its error never quotes cmd:
-// it lands in job warnings and point reasons every reader sees, and hook
-// commands often carry credentials.
-func runHook(ctx context.Context, cmd string, timeout time.Duration, env []string) error {
+// bounded by timeout, killing its process group. Its error quotes neither
+// cmd nor its output: it lands in job warnings and point reasons every
+// reader sees, and hook commands and what they print often carry
+// credentials. The output of a failing hook goes to log (admins only).
+func runHook(ctx context.Context, cmd string, timeout time.Duration, env []string, log *slog.Logger) error {
 	if cmd == "" {
 		return nil
 	}
@@ -138,13 +149,11 @@ func runHook(ctx context.Context, cmd string, timeout time.Duration, env []strin
 	}
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
+		if len(msg) > 2000 {
+			msg = msg[:2000] + "…"
 		}
-		if msg == "" {
-			return err
-		}
-		return fmt.Errorf("%w: %s", err, msg)
+		log.Warn("hook failed", "err", err, "output", msg)
+		return fmt.Errorf("%v (its output is in the daemon's log)", err)
 	}
 	return nil
 }

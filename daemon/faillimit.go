@@ -14,8 +14,9 @@ const (
 	failMax  = 15 * time.Minute
 )
 
-// failLimiter counts consecutive failures per principal. The zero value is
-// ready. Principals are authenticated callers, so the map stays small.
+// failLimiter counts consecutive failures per key (a principal, or a
+// vault). The zero value is ready. Keys come from authenticated callers and
+// existing vaults, so the map stays small.
 type failLimiter struct {
 	mu sync.Mutex
 	m  map[string]failState
@@ -63,5 +64,5 @@ func (l *failLimiter) reset(who string) {
 func rateLimited(who string, wait time.Duration) *Error {
 	secs := int((wait + time.Second - 1) / time.Second)
 	return &Error{Code: CodeRateLimited, RetryAfter: secs,
-		Message: "too many wrong passphrases from " + who + ": try again in " + (time.Duration(secs) * time.Second).String()}
+		Message: "too many wrong passphrases (from " + who + " or for this vault): try again in " + (time.Duration(secs) * time.Second).String()}
 }

@@ -120,23 +120,31 @@ func (d *Daemon) hUnlock(r *http.Request) (any, error) {
 
 // verifyPassphrase unlocks v with pass, or on an unlocked vault checks pass
 // against the key in memory: always checked, so "unlocked" means the
-// passphrase is right. Wrong passphrases are counted per principal and
-// rate-limited (failLimiter).
+// passphrase is right. Wrong passphrases are counted and rate-limited
+// (failLimiter) per principal and per vault: a limited admin that makes
+// itself a new token gets no fresh guesses.
 func (d *Daemon) verifyPassphrase(r *http.Request, v *vault.Vault, pass string) error {
 	who := principalName(r)
-	if wait := d.unlockFails.wait(who, d.now()); wait > 0 {
-		return rateLimited(who, wait)
+	keys := []string{who, "vault " + v.Name()}
+	for _, k := range keys {
+		if wait := d.unlockFails.wait(k, d.now()); wait > 0 {
+			return rateLimited(who, wait)
+		}
 	}
 	d.unlockMu.Lock()
 	defer d.unlockMu.Unlock()
 	if err := v.Unlock([]byte(pass)); err != nil {
 		if errors.Is(err, blockstore.ErrWrongPassphrase) {
-			d.unlockFails.fail(who, d.now())
+			for _, k := range keys {
+				d.unlockFails.fail(k, d.now())
+			}
 			d.log.Warn("wrong passphrase", "vault", v.Name(), "by", who)
 		}
 		return err
 	}
-	d.unlockFails.reset(who)
+	for _, k := range keys {
+		d.unlockFails.reset(k)
+	}
 	return nil
 }
 

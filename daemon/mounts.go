@@ -111,7 +111,10 @@ func (mm *mountManager) unmount(mp string) error {
 		return Errf(CodeNotFound, "%s is not a rewind mount: \"rewind mounts\" lists them", mp)
 	}
 	if err := e.m.Unmount(); err != nil {
-		return fmt.Errorf("unmount %s: %w (close the programs using it and retry)", mp, err)
+		mm.mu.Lock()
+		mm.mounts[mp] = e // still mounted: keep it listed (and owned)
+		mm.mu.Unlock()
+		return fmt.Errorf("unmount %s: %w", mp, err)
 	}
 	mm.d.log.Info("unmounted", "mountpoint", mp)
 	return nil

@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"vault":      {"blockstore", "policy"},
 	"vmdisk":     {"blockstore"},
 	"fileshare":  {"blockstore"},
-	"fsmount":    {"blockstore", "vmdisk", "fileshare"},
+	"fsmount":    {"blockstore", "vmdisk", "fileshare", "pathsafe"},
 	"seed":       {"blockstore", "vmdisk", "fileshare"},
 	"daemon":     {"blockstore", "policy", "vault", "vmdisk", "fileshare", "fsmount", "pathsafe", "seed"},
 }

@@ -35,7 +35,7 @@ func TestConsistencyLevels(t *testing.T) {
 		out, _, code := d.run("backup", item)
 		// A failing pre-freeze completes with warnings (exit 3), saying why.
 		if wantCode := map[bool]int{true: 3, false: 0}[item == "fsc"]; code != wantCode ||
-			item == "fsc" && !strings.Contains(out, "pre-freeze hook failed: exit status 3; the point is file-system-consistent") {
+			item == "fsc" && !strings.Contains(out, "pre-freeze hook failed: exit status 3 (its output is in the daemon's log); the point is file-system-consistent") {
 			t.Errorf("backup %s: exit %d, want %d:\n%s", item, code, wantCode, out)
 		}
 		var points []map[string]any

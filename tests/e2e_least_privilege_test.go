@@ -79,7 +79,7 @@ func TestHooksAdminOnly(t *testing.T) {
 	if out, errOut, code := m.d.run("backup", "db2"); code != 3 || strings.Contains(out+errOut, secret) {
 		t.Fatalf("backup with a failing pre-freeze: exit %d, want 3 and no hook command in %q %q", code, out, errOut)
 	}
-	for path, why := range map[string]string{"/v1/items/db2/points": "flush failed", "/v1/jobs?item=db2": ""} {
+	for path, why := range map[string]string{"/v1/items/db2/points": "exit status 3", "/v1/jobs?item=db2": ""} {
 		code, out := m.call("reader", "GET", path, nil)
 		if code != 200 || strings.Contains(string(out), secret) || !strings.Contains(string(out), why) {
 			t.Errorf("reader GET %s: %d: the hook's error but not its command should show: %s", path, code, out)
