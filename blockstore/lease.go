@@ -102,14 +102,32 @@ func readLease(ctx context.Context, t Target) leaseCopy {
 }
 
 // newest returns the lease with the highest epoch among copies (nil: none).
+// Copies of two hosts at that epoch (a lost race of two attaches: the loser
+// got no majority) resolve to the host with more copies.
 func newest(copies []leaseCopy) *Lease {
 	var top *Lease
 	for _, c := range copies {
-		if c.lease != nil && (top == nil || c.lease.Epoch > top.Epoch) {
-			top = c.lease
+		l := c.lease
+		switch {
+		case l == nil:
+		case top == nil || l.Epoch > top.Epoch:
+			top = l
+		case l.Epoch == top.Epoch && l.Host != top.Host && holders(copies, *l) > holders(copies, *top):
+			top = l
 		}
 	}
 	return top
+}
+
+// holders counts the copies that carry l's epoch and host.
+func holders(copies []leaseCopy, l Lease) int {
+	n := 0
+	for _, c := range copies {
+		if c.lease != nil && c.lease.Epoch == l.Epoch && c.lease.Host == l.Host {
+			n++
+		}
+	}
+	return n
 }
 
 // Acquire modes.
@@ -201,7 +219,10 @@ func (o *Owner) Fenced() *FencedError {
 	return o.fenced
 }
 
-// fencedBy checks copies for a newer owner and remembers it.
+// fencedBy checks copies for a newer owner and remembers it: a higher epoch
+// on any copy, or another host at this epoch on a majority (another host's
+// copies on a minority are the leftovers of an attach that lost the race
+// and failed; the next renewal replaces them).
 func (o *Owner) fencedBy(copies []leaseCopy) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -210,7 +231,7 @@ func (o *Owner) fencedBy(copies []leaseCopy) error {
 	}
 	for _, c := range copies {
 		l := c.lease
-		if l != nil && (l.Epoch > o.lease.Epoch || (l.Epoch == o.lease.Epoch && l.Host != o.lease.Host)) {
+		if l != nil && (l.Epoch > o.lease.Epoch || (l.Epoch == o.lease.Epoch && l.Host != o.lease.Host && holders(copies, *l) > len(copies)/2)) {
 			o.fenced = &FencedError{By: *l}
 			return o.fenced
 		}
