@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,6 +54,41 @@ func (e *FencedError) Is(target error) bool { return target == ErrFenced }
 
 // ErrFenced marks a FencedError.
 var ErrFenced = errors.New("fenced: another host owns the store")
+
+// ErrLeaseMissing: AcquireLease (attach) found no owner lease on targets
+// that an owner epoch wrote to; only a takeover may proceed.
+var ErrLeaseMissing = errors.New("the owner lease is missing: if no other host writes to this vault, attach with --takeover")
+
+// topEpoch returns the highest owner epoch in the names of segments and
+// catalog checkpoints on targets (both carry it in their top bits), so a
+// new epoch is above every writer's even when lease copies were deleted or
+// replaced with old ones. Targets that cannot list are skipped while a
+// majority can.
+func topEpoch(ctx context.Context, targets []Target) (uint32, error) {
+	var top uint32
+	var errs []error
+	for _, t := range targets {
+		for _, prefix := range []string{"seg/", "catalog/"} {
+			err := t.List(ctx, prefix, func(name string, _ int64) error {
+				hex := strings.TrimPrefix(name, prefix)
+				if len(hex) >= 16 {
+					if id, err := strconv.ParseUint(hex[:16], 16, 64); err == nil {
+						top = max(top, EpochOf(id))
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: list %s: %w", t.Name(), prefix, err))
+				break
+			}
+		}
+	}
+	if len(errs) > len(targets)/2 { // every object is on every target: a majority listed sees every epoch
+		return 0, fmt.Errorf("owner epochs in use: %w", errors.Join(errs...))
+	}
+	return top, nil
+}
 
 // Owner holds a store's lease on its targets and renews it.
 type Owner struct {
@@ -156,10 +193,18 @@ func AcquireLease(ctx context.Context, targets []Target, me Lease, now time.Time
 		return nil, &FencedError{By: *cur}
 	case cur != nil && cur.Live(now) && mode == LeaseAttach:
 		return nil, &HeldError{Holder: *cur}
-	case cur != nil:
-		me.Epoch, me.Since = cur.Epoch+1, now.UTC()
 	default:
-		me.Epoch, me.Since = 1, now.UTC()
+		top, err := topEpoch(ctx, targets)
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil && top > 0 && mode == LeaseAttach {
+			return nil, fmt.Errorf("%w: epoch %d wrote to these shard targets but no lease names its owner", ErrLeaseMissing, top)
+		}
+		if cur != nil {
+			top = max(top, cur.Epoch)
+		}
+		me.Epoch, me.Since = top+1, now.UTC()
 	}
 	o := &Owner{targets: targets, lease: me}
 	return o, o.write(ctx, copies, me)

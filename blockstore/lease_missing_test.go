@@ -1,0 +1,41 @@
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestLeaseMissingOrStale: the lease object was deleted (or an old copy put
+// back) on every target while segments of epoch 3 exist. A new host's plain
+// attach is refused (a missing lease is a question, not a free vault);
+// --takeover, and the old owner resuming, take an epoch above every epoch
+// in the targets' names, so no writer ever goes back to an older epoch.
+func TestLeaseMissingOrStale(t *testing.T) {
+	ctx := context.Background()
+	s, _, ts := newTestStore(t, 200<<10)
+	now := time.Now()
+	a := Lease{Host: "aaaa", Hostname: "host-a", ValidMS: 180000}
+	if err := s.SetOwner(3, now, time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	putAllFlush(t, s, mixedChunks(41, 3, 30<<10))
+	b := Lease{Host: "bbbb", Hostname: "host-b", ValidMS: 180000}
+	if _, err := AcquireLease(ctx, ts, b, now, LeaseAttach); !errors.Is(err, ErrLeaseMissing) {
+		t.Fatalf("attach with no lease but epoch-3 segments: %v, want ErrLeaseMissing", err)
+	}
+	ob, err := AcquireLease(ctx, ts, b, now, LeaseTakeover)
+	if err != nil || ob.Lease().Epoch != 4 {
+		t.Fatalf("takeover with no lease: %v %+v, want epoch 4", err, ob)
+	}
+	for _, tg := range ts {
+		if err := tg.Delete(ctx, LeaseObject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oa, err := AcquireLease(ctx, ts, a, now, LeaseResume)
+	if err != nil || oa.Lease().Epoch != 4 {
+		t.Fatalf("old owner resuming with no lease: %v %+v, want epoch 4 (above the epoch-3 names)", err, oa)
+	}
+}
