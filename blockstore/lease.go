@@ -59,8 +59,9 @@ var ErrFenced = errors.New("fenced: another host owns the store")
 // that an owner epoch wrote to; only a takeover may proceed.
 var ErrLeaseMissing = errors.New("the owner lease is missing: if no other host writes to this vault, attach with --takeover")
 
-// topEpoch returns the highest owner epoch in the names of segments and
-// catalog checkpoints on targets (both carry it in their top bits), so a
+// topEpoch returns the highest owner epoch in the names of segments,
+// catalog checkpoints (both carry it in their top bits) and epoch claims on
+// targets, so a
 // new epoch is above every writer's even when lease copies were deleted or
 // replaced with old ones. Targets that cannot list are skipped while a
 // majority can.
@@ -68,14 +69,9 @@ func topEpoch(ctx context.Context, targets []Target) (uint32, error) {
 	var top uint32
 	var errs []error
 	for _, t := range targets {
-		for _, prefix := range []string{"seg/", "catalog/"} {
+		for _, prefix := range []string{"seg/", "catalog/", epochMarkerPrefix} {
 			err := t.List(ctx, prefix, func(name string, _ int64) error {
-				hex := strings.TrimPrefix(name, prefix)
-				if len(hex) >= 16 {
-					if id, err := strconv.ParseUint(hex[:16], 16, 64); err == nil {
-						top = max(top, EpochOf(id))
-					}
-				}
+				top = max(top, epochInName(prefix, name))
 				return nil
 			})
 			if err != nil {
@@ -88,6 +84,63 @@ func topEpoch(ctx context.Context, targets []Target) (uint32, error) {
 		return 0, fmt.Errorf("owner epochs in use: %w", errors.Join(errs...))
 	}
 	return top, nil
+}
+
+// epochMarkerPrefix names the claim of each owner epoch:
+// "lease/epoch-<epoch, 8 hex digits>", created exclusively; it outlives a
+// deleted or garbled lease copy, so no two hosts ever take the same epoch.
+const epochMarkerPrefix = "lease/epoch-"
+
+// epochInName returns the owner epoch in a listed name under prefix (0: none).
+func epochInName(prefix, name string) uint32 {
+	hex := strings.TrimPrefix(name, prefix)
+	if prefix == epochMarkerPrefix {
+		e, err := strconv.ParseUint(hex, 16, 32)
+		if err != nil {
+			return 0
+		}
+		return uint32(e)
+	}
+	if len(hex) < 16 {
+		return 0
+	}
+	id, err := strconv.ParseUint(hex[:16], 16, 64)
+	if err != nil {
+		return 0
+	}
+	return EpochOf(id)
+}
+
+// claimEpoch creates epoch's marker on every target; it needs a majority
+// (another host claiming the same epoch at once gets ErrPrecondition there).
+func claimEpoch(ctx context.Context, targets []Target, epoch uint32) error {
+	name := fmt.Sprintf("%s%08x", epochMarkerPrefix, epoch)
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		c, ok := As[Conditional](t)
+		if !ok {
+			errs[i] = fmt.Errorf("%s: no conditional put", t.Name())
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.PutIf(ctx, name, []byte("claimed\n"), "")
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		}
+	}
+	if ok <= len(targets)/2 {
+		return fmt.Errorf("claim owner epoch %d (%s) on a majority of shard targets, got %d of %d (another host attaching at the same time?): %w",
+			epoch, name, ok, len(targets), errors.Join(errs...))
+	}
+	return nil
 }
 
 // Owner holds a store's lease on its targets and renews it.
@@ -205,6 +258,9 @@ func AcquireLease(ctx context.Context, targets []Target, me Lease, now time.Time
 			top = max(top, cur.Epoch)
 		}
 		me.Epoch, me.Since = top+1, now.UTC()
+		if err := claimEpoch(ctx, targets, me.Epoch); err != nil {
+			return nil, err
+		}
 	}
 	o := &Owner{targets: targets, lease: me}
 	return o, o.write(ctx, copies, me)

@@ -35,7 +35,35 @@ func TestLeaseMissingOrStale(t *testing.T) {
 		}
 	}
 	oa, err := AcquireLease(ctx, ts, a, now, LeaseResume)
-	if err != nil || oa.Lease().Epoch != 4 {
-		t.Fatalf("old owner resuming with no lease: %v %+v, want epoch 4 (above the epoch-3 names)", err, oa)
+	if err != nil || oa.Lease().Epoch != 5 {
+		t.Fatalf("old owner resuming with no lease: %v %+v, want epoch 5 (above the epoch-3 names and the claim of 4)", err, oa)
+	}
+}
+
+// TestLeaseCorruptEpochClaimed: host a took epoch 1 and wrote nothing yet;
+// then every lease copy was overwritten with garbage. A takeover by b must
+// not take epoch 1 again (both would name their first segment alike): each
+// new epoch is claimed with an exclusive marker that outlives the lease.
+func TestLeaseCorruptEpochClaimed(t *testing.T) {
+	ctx := context.Background()
+	_, _, ts := newTestStore(t, 200<<10)
+	now := time.Now()
+	a := Lease{Host: "aaaa", Hostname: "host-a", ValidMS: 180000}
+	oa, err := AcquireLease(ctx, ts, a, now, LeaseResume)
+	if err != nil || oa.Lease().Epoch != 1 {
+		t.Fatalf("first lease: %v", err)
+	}
+	for _, tg := range ts {
+		if err := tg.Put(ctx, LeaseObject, []byte("not a lease")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := Lease{Host: "bbbb", Hostname: "host-b", ValidMS: 180000}
+	ob, err := AcquireLease(ctx, ts, b, now, LeaseTakeover)
+	if err != nil || ob.Lease().Epoch != 2 {
+		t.Fatalf("takeover over garbage lease copies: %v %+v, want epoch 2", err, ob)
+	}
+	if err := oa.Check(ctx); !errors.Is(err, ErrFenced) {
+		t.Fatalf("old owner after the takeover: %v, want fenced", err)
 	}
 }
