@@ -29,3 +29,31 @@ func TestSocketPathNotASocket(t *testing.T) {
 		t.Fatalf("the file at --socket was removed or changed: %q %v", b, err)
 	}
 }
+
+// TestForgedCreateMarker: a create marker planted in an empty vault
+// directory, listing "../victim" among what create wrote, must not make the
+// start-up remove another vault: nothing outside the marker's own directory
+// is ever removed, and the forged marker is refused naming the entry.
+func TestForgedCreateMarker(t *testing.T) {
+	d := startDaemon(t, "")
+	d.createVault("victim")
+	d.stop()
+	evil := filepath.Join(d.data, "vaults", "evil")
+	if err := os.MkdirAll(evil, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	marker := `{"format":"rewind-create-in-progress","v":1,"name":"evil","store":"store","writes":["store","../victim"]}`
+	if err := os.WriteFile(filepath.Join(evil, "create-in-progress"), []byte(marker), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	if _, err := os.Stat(filepath.Join(d.data, "vaults", "victim", "vault.json")); err != nil {
+		t.Fatalf("a forged create marker removed another vault: %v\n%s", err, d.logs.String())
+	}
+	if out := d.must("vault", "list"); !strings.Contains(out, "victim") {
+		t.Fatalf("vault list after the forged marker:\n%s", out)
+	}
+	if !strings.Contains(d.logs.String(), "../victim") {
+		t.Fatalf("the refusal does not name the forged entry:\n%s", d.logs.String())
+	}
+}
