@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,5 +56,35 @@ func TestForgedCreateMarker(t *testing.T) {
 	}
 	if !strings.Contains(d.logs.String(), "../victim") {
 		t.Fatalf("the refusal does not name the forged entry:\n%s", d.logs.String())
+	}
+}
+
+// TestLostShardsDiskRestoreLeavesNoImage: with 3 of 6 shards of the disk's
+// data segment gone, "restore disk" to a new file fails naming the segment
+// and chunk and leaves no file behind (a full-size image with zeros where
+// the data was lost looks like a good restore).
+func TestLostShardsDiskRestoreLeavesNoImage(t *testing.T) {
+	d := startDaemon(t, "")
+	disk := filepath.Join(d.dir, "disk.img")
+	data := make([]byte, 16<<20)
+	rand.Read(data)
+	if err := os.WriteFile(disk, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.createVault("prod")
+	d.must("item", "add", "vm", "--vault", "prod", "--disk", disk)
+	d.must("backup", "vm")
+	for _, f := range oldestSegmentShards(t, filepath.Join(d.data, "vaults", "prod"))[:3] {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(d.dir, "restored.img")
+	_, errOut, code := d.run("restore", "disk", "vm", "--point", "latest", "--to", dst)
+	if code == 0 || !strings.Contains(errOut, "segment") || !strings.Contains(errOut, "chunk") {
+		t.Fatalf("restore disk with lost shards: exit %d, want a failure naming segment and chunk:\n%s", code, errOut)
+	}
+	if fi, err := os.Lstat(dst); err == nil {
+		t.Fatalf("a failed restore left %s (%d bytes)", dst, fi.Size())
 	}
 }
