@@ -111,9 +111,9 @@ func epochInName(prefix, name string) uint32 {
 	return EpochOf(id)
 }
 
-// claimEpoch creates epoch's marker on every target; it needs a majority
+// claimEpoch creates epoch's marker (holding host) on every target; it needs a majority
 // (another host claiming the same epoch at once gets ErrPrecondition there).
-func claimEpoch(ctx context.Context, targets []Target, epoch uint32) error {
+func claimEpoch(ctx context.Context, targets []Target, epoch uint32, host string) error {
 	name := fmt.Sprintf("%s%08x", epochMarkerPrefix, epoch)
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
@@ -126,7 +126,7 @@ func claimEpoch(ctx context.Context, targets []Target, epoch uint32) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.PutIf(ctx, name, []byte("claimed\n"), "")
+			errs[i] = c.PutIf(ctx, name, []byte(host+"\n"), "")
 		}()
 	}
 	wg.Wait()
@@ -141,6 +141,23 @@ func claimEpoch(ctx context.Context, targets []Target, epoch uint32) error {
 			epoch, name, ok, len(targets), errors.Join(errs...))
 	}
 	return nil
+}
+
+// claimHolder returns the host id in epoch's claim ("" when none is
+// readable, or for epoch 0).
+func claimHolder(ctx context.Context, targets []Target, epoch uint32) string {
+	if epoch == 0 {
+		return ""
+	}
+	name := fmt.Sprintf("%s%08x", epochMarkerPrefix, epoch)
+	for _, t := range targets {
+		if c, ok := As[Conditional](t); ok {
+			if b, _, err := c.GetVersion(ctx, name, 256); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	return ""
 }
 
 // Owner holds a store's lease on its targets and renews it.
@@ -254,11 +271,14 @@ func AcquireLease(ctx context.Context, targets []Target, me Lease, now time.Time
 		if cur == nil && top > 0 && mode == LeaseAttach {
 			return nil, fmt.Errorf("%w: epoch %d wrote to these shard targets but no lease names its owner", ErrLeaseMissing, top)
 		}
+		if holder := claimHolder(ctx, targets, top); cur == nil && mode == LeaseResume && holder != "" && holder != me.Host {
+			return nil, fmt.Errorf("%w: the newest epoch %d was claimed by host %s, not this one: this host may have been taken over; on the owner, or with --takeover elsewhere, the lease comes back", ErrLeaseMissing, top, holder)
+		}
 		if cur != nil {
 			top = max(top, cur.Epoch)
 		}
 		me.Epoch, me.Since = top+1, now.UTC()
-		if err := claimEpoch(ctx, targets, me.Epoch); err != nil {
+		if err := claimEpoch(ctx, targets, me.Epoch, me.Host); err != nil {
 			return nil, err
 		}
 	}

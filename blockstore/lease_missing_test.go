@@ -11,7 +11,8 @@ import (
 // back) on every target while segments of epoch 3 exist. A new host's plain
 // attach is refused (a missing lease is a question, not a free vault);
 // --takeover, and the old owner resuming, take an epoch above every epoch
-// in the targets' names, so no writer ever goes back to an older epoch.
+// in the targets' names, so no writer ever goes back to an older epoch;
+// a resume by a host that did not claim the newest epoch is refused.
 func TestLeaseMissingOrStale(t *testing.T) {
 	ctx := context.Background()
 	s, _, ts := newTestStore(t, 200<<10)
@@ -34,9 +35,12 @@ func TestLeaseMissingOrStale(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	oa, err := AcquireLease(ctx, ts, a, now, LeaseResume)
-	if err != nil || oa.Lease().Epoch != 5 {
-		t.Fatalf("old owner resuming with no lease: %v %+v, want epoch 5 (above the epoch-3 names and the claim of 4)", err, oa)
+	if _, err := AcquireLease(ctx, ts, a, now, LeaseResume); !errors.Is(err, ErrLeaseMissing) {
+		t.Fatalf("old owner resuming with no lease after b claimed epoch 4: %v, want ErrLeaseMissing", err)
+	}
+	ob, err = AcquireLease(ctx, ts, b, now, LeaseResume)
+	if err != nil || ob.Lease().Epoch != 5 {
+		t.Fatalf("b resuming with no lease: %v %+v, want epoch 5 (above the epoch-3 names and the claim of 4)", err, ob)
 	}
 }
 
@@ -65,5 +69,34 @@ func TestLeaseCorruptEpochClaimed(t *testing.T) {
 	}
 	if err := oa.Check(ctx); !errors.Is(err, ErrFenced) {
 		t.Fatalf("old owner after the takeover: %v, want fenced", err)
+	}
+}
+
+// TestLeaseMissingStaleResume: host a was fenced by b's takeover; then the
+// lease copies were deleted. a restarting (resume) must not take the vault
+// back (its catalog is stale and its GC would remove b's segments): the
+// newest epoch was claimed by b. b itself resumes.
+func TestLeaseMissingStaleResume(t *testing.T) {
+	ctx := context.Background()
+	_, _, ts := newTestStore(t, 200<<10)
+	now := time.Now()
+	a := Lease{Host: "aaaa", Hostname: "host-a", ValidMS: 180000}
+	b := Lease{Host: "bbbb", Hostname: "host-b", ValidMS: 180000}
+	if _, err := AcquireLease(ctx, ts, a, now, LeaseResume); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AcquireLease(ctx, ts, b, now, LeaseTakeover); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts {
+		if err := tg.Delete(ctx, LeaseObject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := AcquireLease(ctx, ts, a, now, LeaseResume); !errors.Is(err, ErrLeaseMissing) {
+		t.Fatalf("fenced host resuming with the lease deleted: %v, want ErrLeaseMissing", err)
+	}
+	if ob, err := AcquireLease(ctx, ts, b, now, LeaseResume); err != nil || ob.Lease().Epoch != 3 {
+		t.Fatalf("the owner resuming with its lease deleted: %v %+v", err, ob)
 	}
 }
