@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,53 @@ func TestLostShardsDiskRestoreLeavesNoImage(t *testing.T) {
 	if fi, err := os.Lstat(dst); err == nil {
 		t.Fatalf("a failed restore left %s (%d bytes)", dst, fi.Size())
 	}
+}
+
+// TestLeaseDeletedFencedHostStaysFenced: host B took vault prod over from
+// A; both stop; every lease copy is deleted. A restarting must not become
+// the owner again (its catalog is stale): its backup fails and vault list
+// does not say "this host". B restarting owns the vault and backs up.
+func TestLeaseDeletedFencedHostStaysFenced(t *testing.T) {
+	shards := t.TempDir()
+	specs := make([]string, 6)
+	for i := range specs {
+		specs[i] = filepath.Join(shards, strconv.Itoa(i))
+	}
+	a, b := startDaemon(t, ""), startDaemon(t, "")
+	pf := filepath.Join(t.TempDir(), "prod.pass")
+	os.WriteFile(pf, []byte("a long enough passphrase\n"), 0o600)
+	a.must("vault", "create", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf)
+	src := filepath.Join(t.TempDir(), "share")
+	makeTree(t, src)
+	a.must("item", "add", "files", "--vault", "prod", "--share", src)
+	a.must("backup", "files")
+	b.must("vault", "attach", "prod", "--shards", strings.Join(specs, ","), "--passphrase-file", pf, "--takeover")
+	a.stop()
+	b.stop()
+	for _, s := range specs {
+		if err := os.Remove(filepath.Join(s, "lease", "owner")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.start()
+	a.must("vault", "unlock", "prod", "--passphrase-file", pf)
+	if out, errOut, code := a.run("backup", "files"); code == 0 {
+		t.Fatalf("the fenced host backed up after the lease was deleted:\n%s%s", out, errOut)
+	}
+	if got := a.must("vault", "list"); strings.Contains(lineWith(got, "prod"), "this host") {
+		t.Fatalf("the fenced host owns the vault again:\n%s", got)
+	}
+	a.stop()
+	b.start()
+	b.must("vault", "unlock", "prod", "--passphrase-file", pf)
+	b.must("backup", "files")
+}
+
+func lineWith(s, word string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, word) {
+			return l
+		}
+	}
+	return ""
 }
