@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,6 +54,111 @@ func (e *FencedError) Is(target error) bool { return target == ErrFenced }
 
 // ErrFenced marks a FencedError.
 var ErrFenced = errors.New("fenced: another host owns the store")
+
+// ErrLeaseMissing: AcquireLease (attach) found no owner lease on targets
+// that an owner epoch wrote to; only a takeover may proceed.
+var ErrLeaseMissing = errors.New("the owner lease is missing: if no other host writes to this vault, attach with --takeover")
+
+// topEpoch returns the highest owner epoch in the names of segments,
+// catalog checkpoints (both carry it in their top bits) and epoch claims on
+// targets, so a
+// new epoch is above every writer's even when lease copies were deleted or
+// replaced with old ones. Targets that cannot list are skipped while a
+// majority can.
+func topEpoch(ctx context.Context, targets []Target) (uint32, error) {
+	var top uint32
+	var errs []error
+	for _, t := range targets {
+		for _, prefix := range []string{"seg/", "catalog/", epochMarkerPrefix} {
+			err := t.List(ctx, prefix, func(name string, _ int64) error {
+				top = max(top, epochInName(prefix, name))
+				return nil
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: list %s: %w", t.Name(), prefix, err))
+				break
+			}
+		}
+	}
+	if len(errs) > len(targets)/2 { // every object is on every target: a majority listed sees every epoch
+		return 0, fmt.Errorf("owner epochs in use: %w", errors.Join(errs...))
+	}
+	return top, nil
+}
+
+// epochMarkerPrefix names the claim of each owner epoch:
+// "lease/epoch-<epoch, 8 hex digits>", created exclusively; it outlives a
+// deleted or garbled lease copy, so no two hosts ever take the same epoch.
+const epochMarkerPrefix = "lease/epoch-"
+
+// epochInName returns the owner epoch in a listed name under prefix (0: none).
+func epochInName(prefix, name string) uint32 {
+	hex := strings.TrimPrefix(name, prefix)
+	if prefix == epochMarkerPrefix {
+		e, err := strconv.ParseUint(hex, 16, 32)
+		if err != nil {
+			return 0
+		}
+		return uint32(e)
+	}
+	if len(hex) < 16 {
+		return 0
+	}
+	id, err := strconv.ParseUint(hex[:16], 16, 64)
+	if err != nil {
+		return 0
+	}
+	return EpochOf(id)
+}
+
+// claimEpoch creates epoch's marker (holding host) on every target; it needs a majority
+// (another host claiming the same epoch at once gets ErrPrecondition there).
+func claimEpoch(ctx context.Context, targets []Target, epoch uint32, host string) error {
+	name := fmt.Sprintf("%s%08x", epochMarkerPrefix, epoch)
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		c, ok := As[Conditional](t)
+		if !ok {
+			errs[i] = fmt.Errorf("%s: no conditional put", t.Name())
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.PutIf(ctx, name, []byte(host+"\n"), "")
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		}
+	}
+	if ok <= len(targets)/2 {
+		return fmt.Errorf("claim owner epoch %d (%s) on a majority of shard targets, got %d of %d (another host attaching at the same time?): %w",
+			epoch, name, ok, len(targets), errors.Join(errs...))
+	}
+	return nil
+}
+
+// claimHolder returns the host id in epoch's claim ("" when none is
+// readable, or for epoch 0).
+func claimHolder(ctx context.Context, targets []Target, epoch uint32) string {
+	if epoch == 0 {
+		return ""
+	}
+	name := fmt.Sprintf("%s%08x", epochMarkerPrefix, epoch)
+	for _, t := range targets {
+		if c, ok := As[Conditional](t); ok {
+			if b, _, err := c.GetVersion(ctx, name, 256); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	return ""
+}
 
 // Owner holds a store's lease on its targets and renews it.
 type Owner struct {
@@ -102,14 +209,32 @@ func readLease(ctx context.Context, t Target) leaseCopy {
 }
 
 // newest returns the lease with the highest epoch among copies (nil: none).
+// Copies of two hosts at that epoch (a lost race of two attaches: the loser
+// got no majority) resolve to the host with more copies.
 func newest(copies []leaseCopy) *Lease {
 	var top *Lease
 	for _, c := range copies {
-		if c.lease != nil && (top == nil || c.lease.Epoch > top.Epoch) {
-			top = c.lease
+		l := c.lease
+		switch {
+		case l == nil:
+		case top == nil || l.Epoch > top.Epoch:
+			top = l
+		case l.Epoch == top.Epoch && l.Host != top.Host && holders(copies, *l) > holders(copies, *top):
+			top = l
 		}
 	}
 	return top
+}
+
+// holders counts the copies that carry l's epoch and host.
+func holders(copies []leaseCopy, l Lease) int {
+	n := 0
+	for _, c := range copies {
+		if c.lease != nil && c.lease.Epoch == l.Epoch && c.lease.Host == l.Host {
+			n++
+		}
+	}
+	return n
 }
 
 // Acquire modes.
@@ -138,10 +263,24 @@ func AcquireLease(ctx context.Context, targets []Target, me Lease, now time.Time
 		return nil, &FencedError{By: *cur}
 	case cur != nil && cur.Live(now) && mode == LeaseAttach:
 		return nil, &HeldError{Holder: *cur}
-	case cur != nil:
-		me.Epoch, me.Since = cur.Epoch+1, now.UTC()
 	default:
-		me.Epoch, me.Since = 1, now.UTC()
+		top, err := topEpoch(ctx, targets)
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil && top > 0 && mode == LeaseAttach {
+			return nil, fmt.Errorf("%w: epoch %d wrote to these shard targets but no lease names its owner", ErrLeaseMissing, top)
+		}
+		if holder := claimHolder(ctx, targets, top); cur == nil && mode == LeaseResume && holder != "" && holder != me.Host {
+			return nil, fmt.Errorf("%w: the newest epoch %d was claimed by host %s, not this one: this host may have been taken over; on the owner, or with --takeover elsewhere, the lease comes back", ErrLeaseMissing, top, holder)
+		}
+		if cur != nil {
+			top = max(top, cur.Epoch)
+		}
+		me.Epoch, me.Since = top+1, now.UTC()
+		if err := claimEpoch(ctx, targets, me.Epoch, me.Host); err != nil {
+			return nil, err
+		}
 	}
 	o := &Owner{targets: targets, lease: me}
 	return o, o.write(ctx, copies, me)
@@ -201,7 +340,10 @@ func (o *Owner) Fenced() *FencedError {
 	return o.fenced
 }
 
-// fencedBy checks copies for a newer owner and remembers it.
+// fencedBy checks copies for a newer owner and remembers it: a higher epoch
+// on any copy, or another host at this epoch on a majority (another host's
+// copies on a minority are the leftovers of an attach that lost the race
+// and failed; the next renewal replaces them).
 func (o *Owner) fencedBy(copies []leaseCopy) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -210,7 +352,7 @@ func (o *Owner) fencedBy(copies []leaseCopy) error {
 	}
 	for _, c := range copies {
 		l := c.lease
-		if l != nil && (l.Epoch > o.lease.Epoch || (l.Epoch == o.lease.Epoch && l.Host != o.lease.Host)) {
+		if l != nil && (l.Epoch > o.lease.Epoch || (l.Epoch == o.lease.Epoch && l.Host != o.lease.Host && holders(copies, *l) > len(copies)/2)) {
 			o.fenced = &FencedError{By: *l}
 			return o.fenced
 		}

@@ -2,6 +2,7 @@ package blockstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -70,5 +71,56 @@ func BenchmarkLeaseCheck(b *testing.B) {
 		if err := o.Check(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLeaseRaceLoser: two hosts attach at once and both read "no lease";
+// host w's conditional puts win on 4 targets, host l's on 2 (its attach
+// fails: no majority). l's leftover copies at the same epoch must neither
+// fence w nor be named as the owner; w's renewal replaces them.
+func TestLeaseRaceLoser(t *testing.T) {
+	ctx := context.Background()
+	ts := dirTargets(t, 6)
+	fs := make([]*faulty.Target, len(ts))
+	for i := range ts {
+		fs[i] = faulty.Wrap(ts[i])
+		ts[i] = fs[i]
+	}
+	w := blockstore.Lease{Host: "wwww", Hostname: "w", ValidMS: 60000}
+	l := blockstore.Lease{Host: "llll", Hostname: "l", ValidMS: 60000}
+	for _, f := range fs[:2] {
+		f.FailPutsAfter(0)
+	}
+	ow, err := blockstore.AcquireLease(ctx, ts, w, time.Now(), blockstore.LeaseAttach)
+	if err != nil {
+		t.Fatalf("w on 4 of 6: %v", err)
+	}
+	heal(fs)
+	for _, f := range fs[2:] { // l read before w's puts landed there, and lost those puts
+		f.FailReadsAfter(0)
+	}
+	if _, err := blockstore.AcquireLease(ctx, ts, l, time.Now(), blockstore.LeaseAttach); err == nil {
+		t.Fatal("l took the lease with 2 of 6 targets")
+	}
+	heal(fs)
+	if err := ow.Check(ctx); err != nil {
+		t.Fatalf("w fenced by the loser's leftovers: %v", err)
+	}
+	if cur := blockstore.CurrentLease(ctx, ts); cur == nil || cur.Host != w.Host {
+		t.Fatalf("current lease %+v, want host %s", cur, w.Host)
+	}
+	if err := ow.Renew(ctx, time.Now()); err != nil {
+		t.Fatalf("w's renewal: %v", err)
+	}
+	_, err = blockstore.AcquireLease(ctx, ts, l, time.Now(), blockstore.LeaseAttach)
+	var held *blockstore.HeldError
+	if !errors.As(err, &held) || held.Holder.Host != w.Host {
+		t.Fatalf("l's second attach: %v, want refused naming %s", err, w.Host)
+	}
+}
+
+func heal(fs []*faulty.Target) {
+	for _, f := range fs {
+		f.Heal()
 	}
 }

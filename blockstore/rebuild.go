@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -19,19 +20,41 @@ var errNeedsRebuild = errors.New("blockstore: index was re-attached: run Rebuild
 // segment on the targets (after the Pebble database was lost). Every chunk is
 // decoded and checked, so the store must be unlocked. Segments already
 // recorded are skipped. Unreadable segments are reported in the error after
-// the rest were indexed.
+// the rest were indexed. Interrupted seals (see RebuildIndexReport) are not
+// indexed and not an error.
 func (s *Store) RebuildIndex(ctx context.Context) error {
+	_, err := s.RebuildIndexReport(ctx)
+	return err
+}
+
+// RebuildIndexReport is RebuildIndex that also returns the interrupted seals
+// it left out: segments with fewer than DataShards shards on the targets
+// that are among the newest of their epoch (the last writer died or was
+// fenced while sealing them, before any catalog could reference them).
+// Their shards are left in place; the GC epoch rule removes them later. A
+// segment short of shards that is older than that is an error naming it.
+func (s *Store) RebuildIndexReport(ctx context.Context) ([]uint64, error) {
 	k, err := s.keys()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	segs, err := s.listSegments(ctx)
+	counts, err := s.listSegments(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	segs := slices.Sorted(maps.Keys(counts))
+	interrupted := interruptedSeals(segs, counts, s.layout.DataShards)
 	var maxNonce uint64
 	var errs []error
+	var skipped []uint64
 	for _, seg := range segs {
+		if interrupted[seg] {
+			if orphan, err := s.isOrphan(seg); err != nil || orphan {
+				skipped = append(skipped, seg)
+				errs = append(errs, err)
+				continue
+			}
+		}
 		n, err := s.rebuildSegment(ctx, k, seg)
 		maxNonce = max(maxNonce, n)
 		errs = append(errs, err)
@@ -41,19 +64,35 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}
 	errs = append(errs, s.nonces.raise(maxNonce))
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("rebuild index: %w", err)
+		return skipped, fmt.Errorf("rebuild index: %w", err)
 	}
 	s.needsRebuild.Store(false)
-	return s.db.Delete(keyNeedsRebuild, pebble.Sync)
+	return skipped, s.db.Delete(keyNeedsRebuild, pebble.Sync)
 }
 
-// listSegments returns the ids of every segment with a shard on any target.
-func (s *Store) listSegments(ctx context.Context) ([]uint64, error) {
-	seen := map[uint64]bool{}
+// interruptedSeals picks the segments short of k shards among the newest
+// maxSealsInFlight+1 ids of each epoch (the ones a writer can have had
+// open or sealing when it stopped). segs is sorted.
+func interruptedSeals(segs []uint64, counts map[uint64]int, k int) map[uint64]bool {
+	out := map[uint64]bool{}
+	seen := map[uint32]int{}
+	for _, seg := range slices.Backward(segs) {
+		e := EpochOf(seg)
+		seen[e]++
+		if seen[e] <= maxSealsInFlight+1 && counts[seg] < k {
+			out[seg] = true
+		}
+	}
+	return out
+}
+
+// listSegments returns how many shards of each segment are on the targets.
+func (s *Store) listSegments(ctx context.Context) (map[uint64]int, error) {
+	counts := map[uint64]int{}
 	for _, t := range s.targets {
 		err := t.List(ctx, "seg/", func(name string, _ int64) error {
 			if seg, _, ok := parseShardName(name); ok {
-				seen[seg] = true
+				counts[seg]++
 			}
 			return nil
 		})
@@ -61,12 +100,7 @@ func (s *Store) listSegments(ctx context.Context) ([]uint64, error) {
 			return nil, err
 		}
 	}
-	out := make([]uint64, 0, len(seen))
-	for seg := range seen {
-		out = append(out, seg)
-	}
-	slices.Sort(out)
-	return out, nil
+	return counts, nil
 }
 
 // rebuildSegment indexes one segment, returning its highest nonce.

@@ -184,10 +184,24 @@ func (w *Writer) wait(ctx context.Context, segs []*segment) error {
 	for _, seg := range segs {
 		delete(w.segs, seg)
 	}
-	if err := errors.Join(errs...); err != nil && w.failed == nil {
+	if err := errors.Join(distinct(errs)...); err != nil && w.failed == nil {
 		w.failed = fmt.Errorf("flush: chunks of this writer were lost: %w", err)
 	}
 	return w.failed
+}
+
+// distinct drops nil errors and repeats of an earlier error's text (the same
+// takeover or target failure stops every segment of a flush).
+func distinct(errs []error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 // Close ends the session (after Flush, or to abandon it: unflushed chunks are

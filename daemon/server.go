@@ -163,10 +163,15 @@ func listenUnix(path, group string) (net.Listener, error) {
 }
 
 // removeStaleSocket removes a socket file nobody answers on; a live one means
-// another daemon runs and is an error.
+// another daemon runs and is an error, and anything but a socket is refused
+// (never deleted).
 func removeStaleSocket(path string) error {
-	if _, err := os.Lstat(path); err != nil {
+	fi, err := os.Lstat(path)
+	if err != nil {
 		return nil
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("socket path %s exists and is not a socket (mode %s): give --socket a free path, or move that file away", path, fi.Mode())
 	}
 	if c, err := net.Dial("unix", path); err == nil {
 		c.Close()

@@ -116,8 +116,13 @@ func (h *Host) restoreCatalog(ctx context.Context, st *blockstore.Store, dir, na
 	if err := b.Commit(pebble.Sync); err != nil {
 		return nil, fmt.Errorf("attach vault %q: write catalog: %w", name, err)
 	}
-	if err := st.RebuildIndex(ctx); err != nil {
+	skipped, err := st.RebuildIndexReport(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("attach vault %q: rebuild the chunk index: %w", name, err)
+	}
+	for _, seg := range skipped {
+		h.opts.Logger.Warn("attach: segment left out of the index: the previous owner stopped while sealing it (fewer shards than needed); a checkpoint written before that seal cannot reference it: run \"rewind verify --read-data\" to confirm",
+			"vault", name, "segment", fmt.Sprintf("%016x", seg), "epoch", blockstore.EpochOf(seg))
 	}
 	v := newVault(h, dir, f, st)
 	if err := v.checkCatalog(); err != nil {

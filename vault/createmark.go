@@ -61,7 +61,19 @@ func readCreateMarker(dir string) (createMarker, error) {
 	if err := json.Unmarshal(b, &m); err != nil || m.Format != createMarkerFormat || m.V != 1 {
 		return m, fmt.Errorf("%s in %s is not a create marker this program wrote", createMarkerName, dir)
 	}
+	for _, w := range append([]string{m.Store}, m.Writes...) {
+		if !plainEntry(w) {
+			return m, fmt.Errorf("%s in %s names %q, not an entry of that directory: it is not a create marker this program wrote", createMarkerName, dir, w)
+		}
+	}
 	return m, nil
+}
+
+// plainEntry reports whether name is one entry of a directory: not empty,
+// ".", "..", nor holding a separator (a marker must never reach outside).
+func plainEntry(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsRune(name, filepath.Separator) &&
+		name != createMarkerName
 }
 
 // beginCreate makes dir holding only the marker: the marker is written into

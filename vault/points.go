@@ -20,6 +20,9 @@ func (v *Vault) AddPoint(ctx context.Context, p Point) (Point, error) {
 	if err := checkPoint(p); err != nil {
 		return p, err
 	}
+	if err := v.checkOwner(ctx); err != nil { // a point wholly deduplicated seals nothing: check here too
+		return p, fmt.Errorf("record point of item %q: %w", p.Item, err)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	it, err := v.Item(ctx, p.Item)

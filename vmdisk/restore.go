@@ -54,6 +54,11 @@ func Restore(ctx context.Context, r ChunkReader, root blockstore.ID, target stri
 		return nil, err
 	}
 	res, err := restoreTo(ctx, r, m, s, opts)
+	if fs, ok := s.(*fileSink); ok && err != nil && fs.fresh {
+		if derr := fs.discard(opts.Dir); derr != nil {
+			err = fmt.Errorf("%w (and the partial file could not be removed: %v)", err, derr)
+		}
+	}
 	if cerr := s.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %s: %w", target, cerr)
 	}

@@ -162,6 +162,32 @@ func (s *fileSink) Sync(ctx context.Context) error {
 }
 func (s *fileSink) Close() error { return s.f.Close() }
 
+// discard empties a file this restore created and removes its name, after a
+// failed restore: a full-size image with zeros where data could not be read
+// must not be left to look like a disk. The name is removed only while it
+// still is this file (dir: the target's directory as the caller opened it,
+// nil: by path).
+func (s *fileSink) discard(dir *os.File) error {
+	if err := s.f.Truncate(0); err != nil {
+		return err
+	}
+	var mine, named unix.Stat_t
+	if err := unix.Fstat(int(s.f.Fd()), &mine); err != nil {
+		return err
+	}
+	dfd, name := unix.AT_FDCWD, s.path
+	if dir != nil {
+		dfd, name = int(dir.Fd()), filepath.Base(s.path)
+	}
+	if err := unix.Fstatat(dfd, name, &named, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if named.Dev != mine.Dev || named.Ino != mine.Ino {
+		return fmt.Errorf("%s is no longer the file this restore created: left in place", s.path)
+	}
+	return unix.Unlinkat(dfd, name, 0)
+}
+
 // checkTarget refuses the original source without Force and any existing
 // file or device another process holds open.
 func checkTarget(target string, opts RestoreOptions) error {
