@@ -187,6 +187,9 @@ func captureDisk(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *block
 	if prev != nil {
 		p = &vmdisk.Prev{Root: prev.Root, SourceState: prev.SourceState, Chain: chainFromPoint(prev.Chain)}
 	}
+	if err := checkSourcePath(it.Source.Spec); err != nil {
+		return nil, err
+	}
 	res, err := vmdisk.Backup(ctx, w, st, it.Source.Spec, p, opts)
 	if err != nil {
 		return nil, err
@@ -215,6 +218,9 @@ func captureShare(ctx context.Context, jc *jobCtx, st *blockstore.Store, w *bloc
 	}
 	opts := fileshare.BackupOptions{Limiter: lim, Progress: func(files, bytes int64) { jc.progress(bytes, max(estimate, bytes)) },
 		OneFileSystem: it.Source.OneFileSystem, Exclude: it.Source.Exclude, ExcludeIfPresent: it.Source.ExcludeIfPresent, ExcludePaths: never}
+	if err := checkSourcePath(it.Source.Path); err != nil {
+		return nil, err
+	}
 	res, err := fileshare.Backup(ctx, w, st, it.Source.Path, prevRoot, opts)
 	if err != nil {
 		return nil, err

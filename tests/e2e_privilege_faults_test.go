@@ -140,3 +140,28 @@ func TestE2ERevokedRequesterNotCarriedOut(t *testing.T) {
 		t.Fatalf("multi-user approval was switched off by a revoked token's request: %v", v)
 	}
 }
+
+// TestE2ESourceSwappedForUserSymlink: an item's share path is checked when
+// it is added, but a backup runs as root later. A component that another
+// user swapped for a symlink since (here: the link is handed to uid 65534)
+// makes the backup refuse, naming the link, instead of reading where it
+// points; a root-owned link is followed as before.
+func TestE2ESourceSwappedForUserSymlink(t *testing.T) {
+	d := startDaemon(t, "")
+	real := filepath.Join(d.dir, "real")
+	makeTree(t, real)
+	link := filepath.Join(d.dir, "share")
+	mustOK(t, os.Symlink(real, link))
+	d.must("item", "add", "files", "--share", link)
+	d.must("backup", "files") // root's own link: followed
+	mustOK(t, os.Lchown(link, 65534, 65534))
+	_, errOut, code := d.run("backup", "files")
+	if code == 0 || code == 3 || !strings.Contains(errOut, link) || !strings.Contains(errOut, "symlink") {
+		t.Fatalf("backup through another user's symlink: exit %d %q, want a refusal naming %s", code, errOut, link)
+	}
+	var points []map[string]any
+	d.jsonOf(&points, "points", "files")
+	if len(points) != 1 {
+		t.Fatalf("the refused backup made a point: %v", points)
+	}
+}
