@@ -190,6 +190,9 @@ func (c *Config) validate(where string) error {
 	if err := c.validateTargets(); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
+	if c.LeaseValid.Duration > 24*time.Hour {
+		return fmt.Errorf("%s: owner_lease_valid = %v: want at most 24h (a dead owner would block \"vault attach\" that long)", where, c.LeaseValid.Duration)
+	}
 	if c.LeaseRenew.Duration < time.Second || c.LeaseValid.Duration < 3*c.LeaseRenew.Duration {
 		return fmt.Errorf("%s: owner_lease_renew = %v, owner_lease_valid = %v: want renew at least 1s and valid at least 3 times renew", where, c.LeaseRenew.Duration, c.LeaseValid.Duration)
 	}

@@ -58,6 +58,7 @@ func TestConfigErrors(t *testing.T) {
 		"[vaults.prod]\npassphrase_file = \"p\"\n":                        "vaults.prod.passphrase_file = \"p\": want an absolute path",
 		"[tcp]\nlisten = \"0.0.0.0:1\"\ncert = \"c.pem\"\nkey = \"/k\"\n": "tcp.cert",
 		"space_reserve = \"lots\"\n":                                      "space_reserve = \"lots\": want a size",
+		"owner_lease_valid = \"1000000h\"\n":                              "owner_lease_valid = 1000000h0m0s: want at most 24h",
 		"space_reserve_percent = 60\n":                                    "space_reserve_percent = 60: want 0 to 50",
 	}
 	for text, want := range cases {
@@ -93,4 +94,22 @@ func TestSpaceReserve(t *testing.T) {
 	if got := d.reserve(100 << 30); got != 0 {
 		t.Errorf("space_reserve 0: reserve = %d, want 0 (off)", got)
 	}
+}
+
+// TestSocketGroupMustExist: a socket_group other than the default that names
+// no group stops the daemon instead of leaving the socket to root alone in
+// silence.
+func TestSocketGroupMustExist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	if ln, err := listenUnix(path, "rewind-no-such-group"); err == nil || !strings.Contains(err.Error(), "socket_group") {
+		if ln != nil {
+			ln.Close()
+		}
+		t.Fatalf("listen with a missing socket_group: %v, want an error naming socket_group", err)
+	}
+	ln, err := listenUnix(filepath.Join(t.TempDir(), "d.sock"), "root")
+	if err != nil {
+		t.Fatalf("listen with an existing group: %v", err)
+	}
+	ln.Close()
 }

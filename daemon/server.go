@@ -155,9 +155,18 @@ func listenUnix(path, group string) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
-	if g, err := user.LookupGroup(group); err == nil {
-		gid, _ := strconv.Atoi(g.Gid)
-		_ = os.Chown(path, 0, gid)
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		if group != DefaultConfig().SocketGroup {
+			ln.Close()
+			return nil, fmt.Errorf("socket_group %q: %w: create the group (groupadd --system %s) or name an existing one", group, err, group)
+		}
+		return ln, nil // the default group is made by "make install" (sysusers.d); without it only root connects
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	if err := os.Chown(path, 0, gid); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chown %s to group %s: %w", path, group, err)
 	}
 	return ln, nil
 }
