@@ -24,19 +24,17 @@ func Rekey(ctx context.Context, r ChunkReader, w ChunkWriter, root blockstore.ID
 	if err != nil {
 		return blockstore.ID{}, 0, fmt.Errorf("root object %s: %w", root, err)
 	}
-	k := &rekeyer{r: r, w: w, ids: map[blockstore.ID]blockstore.ID{}}
+	k := &rekeyer{r: r, c: blockstore.NewCopier(r, w)}
 	if err := k.node(ctx, n, 0); err != nil {
 		return blockstore.ID{}, 0, err
 	}
-	nr, err := k.put(ctx, encodeRoot(n))
-	return nr, k.stored, err
+	nr, err := k.c.Put(ctx, encodeRoot(n))
+	return nr, k.c.Stored(), err
 }
 
 type rekeyer struct {
-	r      ChunkReader
-	w      ChunkWriter
-	ids    map[blockstore.ID]blockstore.ID
-	stored int64
+	r ChunkReader
+	c *blockstore.Copier
 }
 
 func (k *rekeyer) node(ctx context.Context, n *Node, depth int) error {
@@ -82,7 +80,7 @@ func (k *rekeyer) dir(ctx context.Context, id blockstore.ID, depth int) (blockst
 			return id, err
 		}
 	}
-	return k.put(ctx, encodeIndex(o.pages))
+	return k.c.Put(ctx, encodeIndex(o.pages))
 }
 
 func (k *rekeyer) leaf(ctx context.Context, es []*Node, depth int) (blockstore.ID, error) {
@@ -91,7 +89,7 @@ func (k *rekeyer) leaf(ctx context.Context, es []*Node, depth int) (blockstore.I
 			return blockstore.ID{}, err
 		}
 	}
-	return k.put(ctx, encodeLeaf(es))
+	return k.c.Put(ctx, encodeLeaf(es))
 }
 
 func (k *rekeyer) list(ctx context.Context, id blockstore.ID, size int64) (blockstore.ID, error) {
@@ -106,7 +104,7 @@ func (k *rekeyer) list(ctx context.Context, id blockstore.ID, size int64) (block
 	if err := k.extents(ctx, xs); err != nil {
 		return id, err
 	}
-	return k.put(ctx, encodeExtentList(xs))
+	return k.c.Put(ctx, encodeExtentList(xs))
 }
 
 func (k *rekeyer) extents(ctx context.Context, xs []Extent) error {
@@ -114,28 +112,11 @@ func (k *rekeyer) extents(ctx context.Context, xs []Extent) error {
 		if x.ID.IsZero() {
 			continue
 		}
-		if n, ok := k.ids[x.ID]; ok {
-			xs[i].ID = n
-			continue
-		}
-		data, err := k.r.Get(ctx, x.ID)
-		if err != nil {
-			return fmt.Errorf("chunk %s: %w", x.ID, err)
-		}
-		n, err := k.put(ctx, data)
+		n, err := k.c.Copy(ctx, x.ID)
 		if err != nil {
 			return err
 		}
-		k.ids[x.ID], xs[i].ID = n, n
+		xs[i].ID = n
 	}
 	return nil
-}
-
-func (k *rekeyer) put(ctx context.Context, data []byte) (blockstore.ID, error) {
-	res, err := k.w.Put(ctx, data)
-	if err != nil {
-		return blockstore.ID{}, err
-	}
-	k.stored += int64(res.Stored)
-	return res.ID, nil
 }

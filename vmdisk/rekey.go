@@ -19,58 +19,34 @@ func Rekey(ctx context.Context, r ChunkReader, w ChunkWriter, root blockstore.ID
 	if err != nil {
 		return blockstore.ID{}, 0, err
 	}
-	k := &rekeyer{r: r, w: w, ids: map[blockstore.ID]blockstore.ID{}}
+	k := blockstore.NewCopier(r, w)
 	for p := range int64(len(m.pages)) {
 		ids, err := loadPage(ctx, r, m, p)
 		if err != nil {
 			return blockstore.ID{}, 0, err
 		}
-		if err := k.blocks(ctx, ids); err != nil {
+		if err := copyBlocks(ctx, k, ids); err != nil {
 			return blockstore.ID{}, 0, fmt.Errorf("block map page %d: %w", p, err)
 		}
-		if m.pages[p], err = k.put(ctx, encodePage(ids)); err != nil {
+		if m.pages[p], err = k.Put(ctx, encodePage(ids)); err != nil {
 			return blockstore.ID{}, 0, err
 		}
 	}
-	nr, err := k.put(ctx, encodeRoot(m))
-	return nr, k.stored, err
+	nr, err := k.Put(ctx, encodeRoot(m))
+	return nr, k.Stored(), err
 }
 
-type rekeyer struct {
-	r      ChunkReader
-	w      ChunkWriter
-	ids    map[blockstore.ID]blockstore.ID
-	stored int64
-}
-
-// blocks replaces every non-zero id of a page with its copy's id.
-func (k *rekeyer) blocks(ctx context.Context, ids []blockstore.ID) error {
+// copyBlocks replaces every non-zero id of a page with its copy's id.
+func copyBlocks(ctx context.Context, k *blockstore.Copier, ids []blockstore.ID) error {
 	for i, id := range ids {
 		if id == zeroID {
 			continue
 		}
-		if n, ok := k.ids[id]; ok {
-			ids[i] = n
-			continue
-		}
-		data, err := k.r.Get(ctx, id)
-		if err != nil {
-			return fmt.Errorf("block %s: %w", id, err)
-		}
-		n, err := k.put(ctx, data)
+		n, err := k.Copy(ctx, id) // names the chunk on failure
 		if err != nil {
 			return err
 		}
-		k.ids[id], ids[i] = n, n
+		ids[i] = n
 	}
 	return nil
-}
-
-func (k *rekeyer) put(ctx context.Context, data []byte) (blockstore.ID, error) {
-	res, err := k.w.Put(ctx, data)
-	if err != nil {
-		return blockstore.ID{}, err
-	}
-	k.stored += int64(res.Stored)
-	return res.ID, nil
 }
